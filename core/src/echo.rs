@@ -1,0 +1,358 @@
+//! §1 echo: every byte back, unchanged and in order; `quit` and `stop` lines; `--upper`;
+//! framed mode.
+//!
+//! Echo is binary-safe, so it does not split lines into a buffer: bytes stream straight
+//! into the output queue, and only a line that could still turn out to be exactly
+//! `quit` or `stop` (at most `stop\r`, five bytes) is held back until its LF decides.
+//! The session therefore needs no line buffer at all, which is what lets a server hold
+//! thousands of echo connections in a few MiB.
+
+use crate::frame::{self, HEADER_LEN};
+use crate::outbuf::OutBuf;
+use crate::session::{CloseReason, Event, Session};
+use crate::time::Instant;
+
+/// Default `--chunk`: the lab's `recv(1024)`.
+pub const DEFAULT_CHUNK: usize = 1024;
+
+/// How an echo server behaves (its command-line flags).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub struct EchoConfig {
+    /// `--upper`: ASCII letters are upper-cased on the way back.
+    pub upper: bool,
+    /// `--allow-stop`: the line `stop` stops the whole server.
+    pub allow_stop: bool,
+    /// `--framed`: the stream is §7 frames, each echoed as one frame.
+    pub framed: bool,
+    /// `--max-frame`: the largest payload accepted in framed mode.
+    pub max_frame: u32,
+}
+
+impl Default for EchoConfig {
+    fn default() -> Self {
+        EchoConfig {
+            upper: false,
+            allow_stop: false,
+            framed: false,
+            max_frame: frame::DEFAULT_MAX_FRAME,
+        }
+    }
+}
+
+/// The longest command line held back: `stop\r`.
+const HOLD: usize = 5;
+
+#[derive(Debug)]
+enum Mode {
+    /// Raw bytes. `held` is the current line so far while it is still a prefix of a
+    /// command; `candidate` is false once the line cannot be a command.
+    Raw {
+        held: [u8; HOLD],
+        held_len: u8,
+        candidate: bool,
+    },
+    /// Waiting for a frame header. A 4-byte payload is collected too before anything is
+    /// sent, since the frame might be the command `quit` or `stop`.
+    Header { bytes: [u8; HEADER_LEN + 4], have: u8 },
+    /// Streaming the payload of a frame whose header was already echoed.
+    Payload { remaining: u32 },
+}
+
+/// One echo connection, with an output queue of `N` bytes.
+///
+/// `N` bounds both memory and how far the peer may run ahead of its own reading: when
+/// the queue is full the session stops taking input, and TCP flow control does the rest.
+#[derive(Debug)]
+pub struct Echo<const N: usize = DEFAULT_CHUNK> {
+    config: EchoConfig,
+    mode: Mode,
+    out: OutBuf<N>,
+    close: Option<CloseReason>,
+    stop_pending: bool,
+}
+
+impl<const N: usize> Echo<N> {
+    /// A new session. Echo says nothing until spoken to.
+    pub fn new(config: EchoConfig) -> Self {
+        const { assert!(N >= 2 * (HEADER_LEN + 4), "echo queue too small") };
+        let mode = if config.framed {
+            Mode::Header {
+                bytes: [0; HEADER_LEN + 4],
+                have: 0,
+            }
+        } else {
+            Mode::Raw {
+                held: [0; HOLD],
+                held_len: 0,
+                candidate: true,
+            }
+        };
+        Echo {
+            config,
+            mode,
+            out: OutBuf::new(),
+            close: None,
+            stop_pending: false,
+        }
+    }
+
+    /// Queue `bytes`, upper-cased if configured. The caller checked the room.
+    fn emit(out: &mut OutBuf<N>, upper: bool, bytes: &[u8]) {
+        let dst = out.tail(bytes.len());
+        dst.copy_from_slice(bytes);
+        if upper {
+            dst.make_ascii_uppercase();
+        }
+    }
+
+    fn command(&mut self, word: &[u8]) -> bool {
+        match word {
+            b"quit" => {
+                self.close = Some(CloseReason::Quit);
+                true
+            }
+            b"stop" if self.config.allow_stop => {
+                self.close = Some(CloseReason::Quit);
+                self.stop_pending = true;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn is_command_prefix(&self, line: &[u8]) -> bool {
+        let word = line.strip_suffix(b"\r").unwrap_or(line);
+        let ends_ok = line.len() == word.len() || word.len() == 4;
+        ends_ok
+            && (b"quit".starts_with(word) || (self.config.allow_stop && b"stop".starts_with(word)))
+    }
+
+    fn raw_input(&mut self, input: &[u8]) -> usize {
+        let upper = self.config.upper;
+        let mut used = 0;
+        while used < input.len() && self.close.is_none() {
+            let Mode::Raw {
+                held,
+                held_len,
+                candidate,
+            } = &mut self.mode
+            else {
+                unreachable!()
+            };
+            let rest = &input[used..];
+            if !*candidate {
+                // Bulk path: copy through the next LF (or as much as fits).
+                let upto = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
+                let n = upto.min(self.out.free());
+                if n == 0 {
+                    break;
+                }
+                Self::emit(&mut self.out, upper, &rest[..n]);
+                if n == upto && rest[n - 1] == b'\n' {
+                    *candidate = true;
+                }
+                used += n;
+                continue;
+            }
+            // Line start or a held command prefix: decide byte by byte.
+            let b = rest[0];
+            let hl = *held_len as usize;
+            if self.out.free() < hl + 1 {
+                break;
+            }
+            used += 1;
+            if b == b'\n' {
+                let word = &held[..hl];
+                let word = word.strip_suffix(b"\r").unwrap_or(word);
+                let mut w = [0u8; HOLD];
+                w[..word.len()].copy_from_slice(word);
+                let wlen = word.len();
+                if self.command(&w[..wlen]) {
+                    // Everything after the command is not echoed.
+                    return input.len();
+                }
+                let Mode::Raw { held, held_len, .. } = &mut self.mode else {
+                    unreachable!()
+                };
+                Self::emit(&mut self.out, upper, &held[..hl]);
+                Self::emit(&mut self.out, upper, b"\n");
+                *held_len = 0;
+                continue;
+            }
+            let mut line = [0u8; HOLD + 1];
+            line[..hl].copy_from_slice(&held[..hl]);
+            line[hl] = b;
+            if hl < HOLD && self.is_command_prefix(&line[..=hl]) {
+                let Mode::Raw { held, held_len, .. } = &mut self.mode else {
+                    unreachable!()
+                };
+                held[hl] = b;
+                *held_len += 1;
+            } else {
+                Self::emit(&mut self.out, upper, &line[..=hl]);
+                let Mode::Raw {
+                    held_len,
+                    candidate,
+                    ..
+                } = &mut self.mode
+                else {
+                    unreachable!()
+                };
+                *held_len = 0;
+                *candidate = false;
+            }
+        }
+        if self.close.is_some() {
+            return input.len();
+        }
+        used
+    }
+
+    fn framed_input(&mut self, input: &[u8]) -> usize {
+        let upper = self.config.upper;
+        let max = self.config.max_frame;
+        let mut used = 0;
+        while used < input.len() && self.close.is_none() {
+            let rest = &input[used..];
+            match &mut self.mode {
+                Mode::Header { bytes, have } => {
+                    let h = *have as usize;
+                    // Collect the header, and a 4-byte payload that might be a command.
+                    let want = if h < HEADER_LEN {
+                        HEADER_LEN
+                    } else {
+                        HEADER_LEN + 4
+                    };
+                    let n = (want - h).min(rest.len());
+                    bytes[h..h + n].copy_from_slice(&rest[..n]);
+                    *have += n as u8;
+                    used += n;
+                    let h = *have as usize;
+                    if h < want {
+                        continue;
+                    }
+                    let len = match frame::decode_header(&bytes[..HEADER_LEN], max) {
+                        Ok(s) => s.complete().unwrap_or(0),
+                        Err(_) => {
+                            self.close = Some(CloseReason::ProtocolError);
+                            break;
+                        }
+                    };
+                    if len == 4 && h < HEADER_LEN + 4 {
+                        continue; // collect the payload too
+                    }
+                    if self.out.free() < h {
+                        // Undo this step's bytes so they are offered again.
+                        *have -= n as u8;
+                        used -= n;
+                        break;
+                    }
+                    let frame_bytes = *bytes;
+                    if len == 4 && self.command(&frame_bytes[HEADER_LEN..]) {
+                        return input.len();
+                    }
+                    Self::emit(&mut self.out, false, &frame_bytes[..HEADER_LEN]);
+                    Self::emit(&mut self.out, upper, &frame_bytes[HEADER_LEN..h]);
+                    self.mode = if len as usize > h - HEADER_LEN {
+                        Mode::Payload {
+                            remaining: len - (h - HEADER_LEN) as u32,
+                        }
+                    } else {
+                        Mode::Header {
+                            bytes: [0; HEADER_LEN + 4],
+                            have: 0,
+                        }
+                    };
+                }
+                Mode::Payload { remaining } => {
+                    let n = rest
+                        .len()
+                        .min(*remaining as usize)
+                        .min(self.out.free());
+                    if n == 0 {
+                        break;
+                    }
+                    *remaining -= n as u32;
+                    if *remaining == 0 {
+                        self.mode = Mode::Header {
+                            bytes: [0; HEADER_LEN + 4],
+                            have: 0,
+                        };
+                    }
+                    Self::emit(&mut self.out, upper, &rest[..n]);
+                    used += n;
+                }
+                Mode::Raw { .. } => unreachable!(),
+            }
+        }
+        if self.close.is_some() {
+            return input.len();
+        }
+        used
+    }
+
+    /// On EOF, a held prefix is data after all ("a `quit` cut off by EOF is data").
+    fn release_held(&mut self) -> bool {
+        if let Mode::Raw { held, held_len, .. } = &mut self.mode {
+            let hl = *held_len as usize;
+            if hl > 0 {
+                if self.out.free() < hl {
+                    return false;
+                }
+                let h = *held;
+                *held_len = 0;
+                Self::emit(&mut self.out, self.config.upper, &h[..hl]);
+            }
+        }
+        true
+    }
+}
+
+impl<const N: usize> Session for Echo<N> {
+    fn handle_input(&mut self, _now: Instant, input: &[u8]) -> usize {
+        if self.close.is_some() {
+            return input.len();
+        }
+        if self.config.framed {
+            self.framed_input(input)
+        } else {
+            self.raw_input(input)
+        }
+    }
+
+    fn handle_eof(&mut self, _now: Instant) {
+        if self.close.is_none() {
+            self.close = Some(CloseReason::PeerClosed);
+            // Held bytes that do not fit now go out from poll_output.
+            let _ = self.release_held();
+        }
+    }
+
+    fn handle_timeout(&mut self, _now: Instant) {}
+
+    fn poll_output(&mut self, buf: &mut [u8]) -> usize {
+        let n = self.out.pop_into(buf);
+        if self.close == Some(CloseReason::PeerClosed) && n < buf.len() && self.release_held() {
+            return n + self.out.pop_into(&mut buf[n..]);
+        }
+        n
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    fn poll_event(&mut self) -> Option<Event> {
+        core::mem::take(&mut self.stop_pending).then_some(Event::StopServer)
+    }
+
+    fn close_reason(&self) -> Option<CloseReason> {
+        self.close
+    }
+
+    fn wants_output(&self) -> bool {
+        !self.out.is_empty()
+            || matches!(self.mode, Mode::Raw { held_len, .. } if held_len > 0 && self.close == Some(CloseReason::PeerClosed))
+    }
+}

@@ -1,0 +1,60 @@
+//! The protocol core of socklab: every service as a sans-IO state machine, every wire
+//! format as a borrowing parser.
+//!
+//! Nothing in this crate touches a socket, a clock, a file or the heap. A frontend (std
+//! sockets in `socklab`, smoltcp in `socklab-embedded`) feeds a [`Session`] what arrived
+//! and the current [`Instant`], and copies out what the session wants sent. That is what
+//! lets the same code answer `nc` on a PC and run in 64 KiB of RAM on a Cortex-M.
+//!
+//! The wire formats are fixed by `PROTOCOLS.md`; each module names the section it
+//! implements.
+//!
+//! * [`line`] — §0 line rules: LF-terminated, CR dropped, 1024-byte limit, UTF-8.
+//! * [`frame`] — §7 length-prefixed frames.
+//! * [`session`] — the one shape every service has, plus the idle-timeout wrapper.
+//! * [`echo`] — §1, [`quiz`] — §2.
+//! * [`rng`] — the random source services draw from, and a portable seeded generator.
+#![no_std]
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod echo;
+pub mod frame;
+pub mod line;
+pub mod outbuf;
+pub mod quiz;
+pub mod rng;
+pub mod session;
+pub mod time;
+
+pub use session::{CloseReason, Event, Session};
+pub use time::{Duration, Instant};
+
+/// The result of parsing input that may still be incomplete, as `httparse` reports it.
+///
+/// `Partial` is not an error: the caller keeps the bytes and calls again when more have
+/// arrived. Errors (input that can never become valid) are the `Err` side of the
+/// `Result` around it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Status<T> {
+    /// A whole item was parsed.
+    Complete(T),
+    /// More bytes are needed before anything can be said.
+    Partial,
+}
+
+impl<T> Status<T> {
+    /// The parsed value, if complete.
+    pub fn complete(self) -> Option<T> {
+        match self {
+            Status::Complete(t) => Some(t),
+            Status::Partial => None,
+        }
+    }
+
+    /// True when more input is needed.
+    pub fn is_partial(&self) -> bool {
+        matches!(self, Status::Partial)
+    }
+}

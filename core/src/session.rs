@@ -1,0 +1,198 @@
+//! The one shape every service has.
+//!
+//! A [`Session`] is one conversation (a TCP connection; for UDP chat, the whole server).
+//! It is the quinn-proto `Connection` shape cut down to what these protocols need:
+//!
+//! * input: [`handle_input`](Session::handle_input), [`handle_eof`](Session::handle_eof),
+//!   [`handle_timeout`](Session::handle_timeout) — what happened, with the time it
+//!   happened;
+//! * output: [`poll_output`](Session::poll_output), [`poll_timeout`](Session::poll_timeout),
+//!   [`poll_event`](Session::poll_event) — what the frontend must do now;
+//! * state: [`close_reason`](Session::close_reason).
+//!
+//! A driver calls them in this order, each time something happens:
+//!
+//! 1. feed input (or EOF, or the timeout that fired), offering unconsumed bytes again
+//!    later: `handle_input` takes only what its bounded output queue can answer, which is
+//!    how backpressure reaches the peer — the frontend stops reading from the socket;
+//! 2. drain `poll_output` into the socket until it returns 0 or the socket is full;
+//! 3. drain `poll_event`;
+//! 4. if `close_reason()` is `Some` and no output is left, close the connection;
+//! 5. re-arm the timer from `poll_timeout`.
+//!
+//! Sessions never block, allocate, or read a clock, so the same value runs under mio on
+//! a PC, under smoltcp on a board, and in a test that steps simulated time.
+
+use crate::time::{Duration, Instant, earliest};
+
+/// Why a session ended, as the server's event log reports it (§0).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum CloseReason {
+    /// The peer closed its side (EOF).
+    PeerClosed,
+    /// The peer asked to end the session (`quit`, `QUIT`, `stop`).
+    Quit,
+    /// Idle timeout, or a protocol deadline such as the quiz answer timeout.
+    Timeout,
+    /// The peer broke the protocol (overlong line, frame over the limit).
+    ProtocolError,
+    /// The conversation reached its natural end (quiz won or lost, ident answered).
+    Finished,
+    /// The connection failed underneath (reset); only frontends report this.
+    Reset,
+    /// The server is shutting down.
+    ServerStopping,
+}
+
+impl CloseReason {
+    /// The words the event log uses.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            CloseReason::PeerClosed => "closed by peer",
+            CloseReason::Quit => "quit",
+            CloseReason::Timeout => "timeout",
+            CloseReason::ProtocolError => "protocol error",
+            CloseReason::Finished => "session finished",
+            CloseReason::Reset => "reset",
+            CloseReason::ServerStopping => "server stopping",
+        }
+    }
+}
+
+impl core::fmt::Display for CloseReason {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Something a session asks of the frontend beyond sending bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Event {
+    /// Stop the whole server gracefully (echo's `stop` under `--allow-stop`).
+    StopServer,
+}
+
+/// A sans-IO protocol session. See the module docs for the calling order.
+pub trait Session {
+    /// Bytes arrived from the peer at `now`. Returns how many were taken; the rest must
+    /// be offered again after [`poll_output`](Self::poll_output) has made room. After
+    /// the session closed it takes (and ignores) everything.
+    fn handle_input(&mut self, now: Instant, input: &[u8]) -> usize;
+
+    /// The peer will send nothing more.
+    fn handle_eof(&mut self, now: Instant);
+
+    /// Time passed; called at or after [`poll_timeout`](Self::poll_timeout).
+    fn handle_timeout(&mut self, now: Instant);
+
+    /// Copy bytes owed to the peer into `buf`; returns how many. 0 means nothing owed.
+    #[must_use]
+    fn poll_output(&mut self, buf: &mut [u8]) -> usize;
+
+    /// When [`handle_timeout`](Self::handle_timeout) should next be called.
+    #[must_use]
+    fn poll_timeout(&self) -> Option<Instant>;
+
+    /// Requests for the frontend, each returned once.
+    #[must_use]
+    fn poll_event(&mut self) -> Option<Event> {
+        None
+    }
+
+    /// `Some` once the session is over: it takes no more input, and the frontend closes
+    /// the connection after draining [`poll_output`](Self::poll_output).
+    fn close_reason(&self) -> Option<CloseReason>;
+
+    /// True while bytes are owed to the peer ([`poll_output`](Self::poll_output) would
+    /// return more than 0).
+    fn wants_output(&self) -> bool;
+}
+
+/// Adds §0's idle timeout to any session: closes it when the peer sent nothing for
+/// `timeout`. Kept outside the services so each one states only its own protocol.
+#[derive(Debug)]
+pub struct Idle<S> {
+    inner: S,
+    timeout: Duration,
+    last_input: Instant,
+    expired: bool,
+}
+
+impl<S: Session> Idle<S> {
+    /// Wrap `inner`, counting idleness from `now`.
+    pub fn new(inner: S, now: Instant, timeout: Duration) -> Self {
+        Idle {
+            inner,
+            timeout,
+            last_input: now,
+            expired: false,
+        }
+    }
+
+    /// The wrapped session.
+    pub fn inner(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped session, mutably.
+    pub fn inner_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    fn deadline(&self) -> Instant {
+        self.last_input + self.timeout
+    }
+}
+
+impl<S: Session> Session for Idle<S> {
+    fn handle_input(&mut self, now: Instant, input: &[u8]) -> usize {
+        if self.expired {
+            return input.len();
+        }
+        if !input.is_empty() {
+            self.last_input = now;
+        }
+        self.inner.handle_input(now, input)
+    }
+
+    fn handle_eof(&mut self, now: Instant) {
+        self.inner.handle_eof(now);
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        if self.inner.close_reason().is_none() && !self.expired && now >= self.deadline() {
+            self.expired = true;
+            return;
+        }
+        self.inner.handle_timeout(now);
+    }
+
+    fn poll_output(&mut self, buf: &mut [u8]) -> usize {
+        self.inner.poll_output(buf)
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        if self.expired || self.inner.close_reason().is_some() {
+            return self.inner.poll_timeout();
+        }
+        earliest(self.inner.poll_timeout(), Some(self.deadline()))
+    }
+
+    fn poll_event(&mut self) -> Option<Event> {
+        self.inner.poll_event()
+    }
+
+    fn close_reason(&self) -> Option<CloseReason> {
+        self.inner.close_reason().or(if self.expired {
+            Some(CloseReason::Timeout)
+        } else {
+            None
+        })
+    }
+
+    fn wants_output(&self) -> bool {
+        self.inner.wants_output()
+    }
+}

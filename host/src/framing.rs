@@ -1,0 +1,1 @@
+//! §7 frames on std streams.

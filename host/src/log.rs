@@ -1,0 +1,1 @@
+//! The server event log of §0.

@@ -1,0 +1,1 @@
+//! The std server frontend: a mio event loop driving core sessions.
