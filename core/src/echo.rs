@@ -54,7 +54,10 @@ enum Mode {
     },
     /// Waiting for a frame header. A 4-byte payload is collected too before anything is
     /// sent, since the frame might be the command `quit` or `stop`.
-    Header { bytes: [u8; HEADER_LEN + 4], have: u8 },
+    Header {
+        bytes: [u8; HEADER_LEN + 4],
+        have: u8,
+    },
     /// Streaming the payload of a frame whose header was already echoed.
     Payload { remaining: u32 },
 }
@@ -266,10 +269,7 @@ impl<const N: usize> Echo<N> {
                     };
                 }
                 Mode::Payload { remaining } => {
-                    let n = rest
-                        .len()
-                        .min(*remaining as usize)
-                        .min(self.out.free());
+                    let n = rest.len().min(*remaining as usize).min(self.out.free());
                     if n == 0 {
                         break;
                     }
