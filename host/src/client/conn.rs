@@ -5,6 +5,12 @@ use std::fmt;
 use std::io;
 use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
+use std::time::Duration;
+
+/// Per-address connect timeout. Without one, a name whose first address silently drops
+/// packets (a dead IPv6 route, a firewalled host) would hang for the OS default of
+/// minutes before the next address is tried.
+pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// `host:port`, with IPv6 literals in brackets (`[::1]:9090`), as people write it.
 pub fn display_addr(host: &str, port: u16) -> String {
@@ -64,13 +70,16 @@ pub fn connect(host: &str, port: u16, trace: &Trace) -> Result<TcpStream, Connec
         .map_err(|e| fail(describe(&e)))?;
     let mut last = None;
     for sock in candidates {
-        trace.log(format_args!("connecting to {sock}"));
-        match TcpStream::connect(sock) {
+        match TcpStream::connect_timeout(&sock, CONNECT_TIMEOUT) {
             Ok(stream) => {
-                trace.log(format_args!("connected to {sock}"));
+                trace.log(format_args!("connected (address {sock})"));
                 return Ok(stream);
             }
-            Err(e) => last = Some(e),
+            Err(e) => {
+                // A name may have several addresses; say why each one was passed over.
+                trace.log(format_args!("cannot connect to {sock}: {}", describe(&e)));
+                last = Some(e);
+            }
         }
     }
     Err(fail(match last {

@@ -51,6 +51,8 @@ enum Event {
 
 /// Run the interactive session. `framing` is `Some(max_frame)` with `--framed`.
 pub(super) fn run(stream: TcpStream, framing: Option<u32>, trace: &Trace) -> io::Result<()> {
+    // A person waits for each line's echo: send it at once rather than let Nagle hold it.
+    let _ = stream.set_nodelay(true);
     let (tx, rx) = mpsc::channel();
     spawn_stdin(tx.clone(), framing.unwrap_or(MAX_TYPED_LINE));
     spawn_socket(&stream, framing, tx)?;

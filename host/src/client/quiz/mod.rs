@@ -51,6 +51,8 @@ pub fn run(args: &QuizClientArgs, verbose: u8) -> ExitCode {
             return ExitCode::from(super::EXIT_CONNECT);
         }
     };
+    // One short answer per problem: send each at once rather than let Nagle hold it.
+    let _ = stream.set_nodelay(true);
     let played = if args.interactive {
         interactive::play(stream, &trace)
     } else {
