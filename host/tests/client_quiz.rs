@@ -145,6 +145,24 @@ fn server_closing_without_a_verdict_exits_1() {
 }
 
 #[test]
+fn overlong_server_line_is_an_error() {
+    let (l, addr) = listener();
+    let server = scripted(l, |mut s| {
+        s.write_all(&[b'x'; 2000]).unwrap();
+        // The client may leave unread bytes behind, so its close can be a reset.
+        let mut got = Vec::new();
+        let _ = std::io::Read::read_to_end(&mut s, &mut got);
+        got
+    });
+    let out = run_with_input(quiz_cmd(addr, &[]), Vec::new());
+    let (stdout, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "stderr: {stderr}");
+    assert!(stderr.contains("a line longer than 1024 bytes"), "{stderr}");
+    assert!(stdout.starts_with("xxx") && stdout.ends_with("x\n"));
+    assert_eq!(server.join().unwrap(), b"");
+}
+
+#[test]
 fn interactive_relays_typed_answers_and_follows_the_verdict() {
     let (l, addr) = listener();
     let seed = 7;

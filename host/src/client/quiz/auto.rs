@@ -6,6 +6,7 @@
 
 use crate::client::conn::{Trace, describe};
 use socklab_core::Session;
+use socklab_core::line::MAX_LINE;
 use socklab_core::quiz::{Outcome, Player};
 use std::io::{self, Read, Write};
 use std::net::TcpStream;
@@ -23,9 +24,21 @@ pub(super) fn play(stream: TcpStream, trace: &Trace) -> io::Result<Outcome> {
     };
     let mut buf = [0u8; 4096];
     let mut sock = &stream;
+    let mut eof = false;
     loop {
-        if let Some(outcome) = game.player.outcome() {
-            return Ok(outcome);
+        match game.player.outcome() {
+            // Without EOF, the player gave up on a line over the §0 limit.
+            Some(Outcome::Disconnected) if !eof => {
+                game.end_open_line()?;
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    format!(
+                        "the server sent a line longer than {MAX_LINE} bytes; is it a quiz server?"
+                    ),
+                ));
+            }
+            Some(outcome) => return Ok(outcome),
+            None => {}
         }
         let n = match sock.read(&mut buf) {
             Ok(n) => n,
@@ -38,6 +51,7 @@ pub(super) fn play(stream: TcpStream, trace: &Trace) -> io::Result<Outcome> {
             }
         };
         if n == 0 {
+            eof = true;
             game.end_open_line()?;
             let now = game.now();
             game.player.handle_eof(now);
