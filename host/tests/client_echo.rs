@@ -193,32 +193,57 @@ fn script_available() -> bool {
         .is_ok_and(|o| o.status.success())
 }
 
-#[test]
-fn interactive_on_a_terminal_stops_at_exit_without_sending_it() {
+/// Type `hello` then `exit` into the client on a pseudo-terminal; returns what the
+/// terminal showed and what the server received.
+fn type_on_a_terminal(framed: bool) -> Option<(String, Vec<u8>)> {
     if !script_available() {
         eprintln!("`script` not available; interactive mode is covered by unit tests only");
-        return;
+        return None;
     }
     let (l, addr) = listener();
-    let server = echo_server(l, EchoConfig::default());
+    let server = echo_server(
+        l,
+        EchoConfig {
+            framed,
+            ..EchoConfig::default()
+        },
+    );
     let line = format!(
-        "{} echo --host 127.0.0.1 --port {}",
+        "{} echo --host 127.0.0.1 --port {}{}",
         env!("CARGO_BIN_EXE_socklab"),
-        addr.port()
+        addr.port(),
+        if framed { " --framed" } else { "" }
     );
     let mut cmd = Command::new("script");
     cmd.args(["-qec", &line, "/dev/null"]);
     let mut child = spawn(&mut cmd);
     let mut stdin = child.stdin.take().unwrap();
-    // Typed one line at a time, like a person; `exit` must not reach the server.
+    // Typed one line at a time, like a person.
     stdin.write_all(b"hello\n").unwrap();
     std::thread::sleep(std::time::Duration::from_millis(300));
     stdin.write_all(b"exit\n").unwrap();
     let out = wait_output(child);
     drop(stdin);
     assert!(out.status.success(), "stderr: {}", stderr(&out));
-    assert_eq!(server.join().unwrap(), b"hello\n");
-    // The terminal shows the typed line and then the server's echo of it.
     let shown = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    Some((shown, server.join().unwrap()))
+}
+
+#[test]
+fn interactive_on_a_terminal_stops_at_exit_without_sending_it() {
+    let Some((shown, received)) = type_on_a_terminal(false) else {
+        return;
+    };
+    assert_eq!(received, b"hello\n");
+    // The terminal shows the typed line and then the server's echo of it.
+    assert_eq!(shown.matches("hello\n").count(), 2, "{shown:?}");
+}
+
+#[test]
+fn interactive_framed_sends_a_frame_per_typed_line() {
+    let Some((shown, received)) = type_on_a_terminal(true) else {
+        return;
+    };
+    assert_eq!(received, b"\0\0\0\x05hello");
     assert_eq!(shown.matches("hello\n").count(), 2, "{shown:?}");
 }

@@ -5,7 +5,7 @@
 //! Each typed line is sent with its LF and whatever comes back is printed as it
 //! arrives. A line that is exactly `exit` or `STOP` (the words of the labs) ends the
 //! session without being sent, as does end of input (Ctrl-D): the client then half-closes,
-//! prints what the server still owes (for up to [`interactive::DRAIN`]) and exits 0.
+//! prints what the server still owes (for up to 2 seconds) and exits 0.
 //! The server closing the connection ends the session too (exit 0).
 //!
 //! # Pipe (stdin is not a terminal)
