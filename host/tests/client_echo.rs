@@ -119,7 +119,7 @@ fn framed_pipe_refuses_a_line_over_the_frame_limit() {
     );
     assert_eq!(out.status.code(), Some(1), "stderr: {}", stderr(&out));
     assert!(
-        stderr(&out).contains("over the 4-byte frame limit"),
+        stderr(&out).contains("over the 4-byte limit"),
         "{}",
         stderr(&out)
     );

@@ -6,6 +6,7 @@
 pub mod conn;
 pub mod echo;
 pub mod quiz;
+pub mod stdio;
 
 /// Exit code when the connection cannot be made (name lookup or connect failed).
 pub const EXIT_CONNECT: u8 = 2;

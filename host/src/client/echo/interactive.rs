@@ -5,8 +5,8 @@
 //! while the person is still thinking, without any platform-specific polling of the
 //! terminal.
 
-use super::pipe::{context, read_line};
 use crate::client::conn::Trace;
+use crate::client::stdio::{context, read_line};
 use crate::framing::FramedExt;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};

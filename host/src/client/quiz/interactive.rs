@@ -4,9 +4,10 @@
 //! up!` is shown the moment it arrives even while nobody is typing.
 
 use crate::client::conn::{Trace, describe};
-use socklab_core::line::{LineReader, MAX_LINE_BUF};
+use crate::client::stdio::read_line;
+use socklab_core::line::{LineReader, MAX_LINE, MAX_LINE_BUF};
 use socklab_core::quiz::{Outcome, ServerLine, parse_server_line};
-use std::io::{self, BufRead, Read, Write};
+use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::thread;
 
@@ -75,22 +76,19 @@ fn relay_answers(mut sock: TcpStream, trace: &Trace) {
     let mut stdin = io::stdin().lock();
     let mut line = Vec::new();
     loop {
-        line.clear();
-        match stdin.read_until(b'\n', &mut line) {
-            Ok(0) => break,
-            Ok(_) => {
-                if line.last() != Some(&b'\n') {
-                    line.push(b'\n');
-                }
+        // §0 bounds an answer line; a longer one could only lose, so stop relaying.
+        match read_line(&mut stdin, &mut line, MAX_LINE as u32) {
+            Ok(true) => {
+                line.push(b'\n');
                 if let Err(e) = sock.write_all(&line) {
                     trace.log(format_args!("send failed: {}", describe(&e)));
                     return;
                 }
                 trace.sent(line.len());
             }
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Ok(false) => break,
             Err(e) => {
-                eprintln!("socklab: cannot read standard input: {}", describe(&e));
+                eprintln!("socklab: {e}");
                 break;
             }
         }
