@@ -5,7 +5,7 @@
 //! while the person is still thinking, without any platform-specific polling of the
 //! terminal.
 
-use crate::client::conn::Trace;
+use crate::client::conn::{Trace, describe};
 use crate::client::stdio::{context, read_line};
 use crate::framing::FramedExt;
 use std::io::{self, Read, Write};
@@ -87,7 +87,7 @@ pub(super) fn run(stream: TcpStream, framing: Option<u32>, trace: &Trace) -> io:
                     match sent {
                         Ok(n) => trace.sent(n),
                         // The server is gone; its reader reports how.
-                        Err(e) => trace.log(format_args!("send failed: {e}")),
+                        Err(e) => trace.log(format_args!("send failed: {}", describe(&e))),
                     }
                 }
             },
