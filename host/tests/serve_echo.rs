@@ -1,0 +1,223 @@
+//! §1 echo and §7 framed echo over real loopback sockets, against the built binary.
+
+mod serve_support;
+
+use std::io::Write;
+use std::thread;
+
+use serve_support::*;
+
+fn echo(extra: &[&str]) -> Server {
+    let mut args = vec!["echo", "--port", "0"];
+    args.extend_from_slice(extra);
+    serve(&args, 1)
+}
+
+#[test]
+fn echoes_every_byte_value_unchanged() {
+    let server = echo(&[]);
+    let mut c = server.connect();
+    let all: Vec<u8> = (0..=255u8).chain(*b"hello\n").collect();
+    assert_eq!(round_trip(&mut c, &all), all);
+    assert_eq!(round_trip(&mut c, b"no newline yet"), b"no newline yet");
+    half_close(&c);
+    assert_eq!(read_to_eof(&mut c), b"");
+    server.wait_log("client disconnected (closed by peer)");
+}
+
+#[test]
+fn quit_is_not_echoed_and_closes() {
+    let server = echo(&[]);
+    let mut c = server.connect();
+    c.write_all(b"one\nquit\n").unwrap();
+    assert_eq!(read_to_eof(&mut c), b"one\n");
+    let log = server.wait_log("client disconnected (quit)");
+    assert!(log.contains("client connected"), "{log}");
+}
+
+#[test]
+fn typed_like_nc_with_and_without_cr() {
+    // What `nc` sends when a person types three lines, and `nc -C` after that.
+    let server = echo(&[]);
+    let mut c = server.connect();
+    assert_eq!(round_trip(&mut c, b"hello\n"), b"hello\n");
+    assert_eq!(round_trip(&mut c, b"quitting soon\n"), b"quitting soon\n");
+    assert_eq!(round_trip(&mut c, b"world\r\n"), b"world\r\n");
+    assert_eq!(round_trip(&mut c, b"quit now\r\n"), b"quit now\r\n");
+    c.write_all(b"quit\r\n").unwrap();
+    assert_eq!(read_to_eof(&mut c), b"");
+    server.wait_log("client disconnected (quit)");
+}
+
+#[test]
+fn quit_split_across_writes_still_counts() {
+    let server = echo(&[]);
+    let mut c = server.connect();
+    assert_eq!(round_trip(&mut c, b"a\n"), b"a\n");
+    c.write_all(b"qu").unwrap();
+    c.flush().unwrap();
+    thread::sleep(std::time::Duration::from_millis(50));
+    c.write_all(b"it\n").unwrap();
+    assert_eq!(read_to_eof(&mut c), b"");
+}
+
+#[test]
+fn stop_is_data_without_allow_stop() {
+    let server = echo(&[]);
+    let mut c = server.connect();
+    assert_eq!(round_trip(&mut c, b"stop\n"), b"stop\n");
+    assert_eq!(round_trip(&mut c, b"still here\n"), b"still here\n");
+    assert!(!server.log().contains("server stopping"));
+}
+
+#[test]
+fn stop_with_allow_stop_stops_the_whole_server() {
+    let mut server = echo(&["--allow-stop"]);
+    let mut other = server.connect();
+    assert_eq!(round_trip(&mut other, b"bystander\n"), b"bystander\n");
+    let mut c = server.connect();
+    c.write_all(b"before\nstop\nafter\n").unwrap();
+    assert_eq!(read_to_eof(&mut c), b"before\n");
+    // The other connection is closed too, and the process exits 0.
+    assert_eq!(read_to_eof(&mut other), b"");
+    let status = server.wait_exit();
+    assert!(status.success(), "{status:?}");
+    let log = server.log();
+    assert!(
+        log.contains("server stopping (stop requested by 127.0.0.1:"),
+        "{log}"
+    );
+    assert!(
+        log.contains("client disconnected (server stopping)"),
+        "{log}"
+    );
+    assert!(log.contains("client disconnected (quit)"), "{log}");
+    // New connections are refused once the listener is closed.
+    assert!(std::net::TcpStream::connect(server.addr()).is_err());
+}
+
+#[test]
+fn upper_changes_ascii_letters_only() {
+    let server = echo(&["--upper"]);
+    let mut c = server.connect();
+    let sent = "Hello, wörld 42!\n".as_bytes();
+    let want = "HELLO, WöRLD 42!\n".as_bytes();
+    assert_eq!(round_trip(&mut c, sent), want);
+    assert_eq!(round_trip(&mut c, b"\x00\xffabc\n"), b"\x00\xffABC\n");
+}
+
+#[test]
+fn quit_cut_off_by_eof_is_data() {
+    let server = echo(&[]);
+    let mut c = server.connect();
+    c.write_all(b"x\nquit").unwrap();
+    half_close(&c);
+    assert_eq!(read_to_eof(&mut c), b"x\nquit");
+    server.wait_log("client disconnected (closed by peer)");
+}
+
+#[test]
+fn half_close_returns_everything_left() {
+    // 4 MiB sent without reading: the server must hold back (backpressure) rather than
+    // buffer it, and still return every byte in order after the EOF.
+    let server = echo(&["--chunk", "4096"]);
+    let mut c = server.connect();
+    let data: Vec<u8> = (0..4 << 20).map(|i: u32| (i * 7 + i / 251) as u8).collect();
+    let mut w = c.try_clone().unwrap();
+    let sent = data.clone();
+    let writer = thread::spawn(move || {
+        w.write_all(&sent).unwrap();
+        half_close(&w);
+    });
+    let got = read_to_eof(&mut c);
+    writer.join().unwrap();
+    assert_eq!(got.len(), data.len());
+    assert!(got == data, "echo differs from what was sent");
+}
+
+#[test]
+fn chunk_bounds_each_read() {
+    let server = echo(&["--chunk", "3", "-v"]);
+    let mut c = server.connect();
+    assert_eq!(round_trip(&mut c, b"abcdefgh\n"), b"abcdefgh\n");
+    let log = server.wait_log("data sent");
+    assert!(log.contains("data received (3 bytes)"), "{log}");
+    assert!(!log.contains("data received (9 bytes)"), "{log}");
+}
+
+#[test]
+fn vv_dumps_every_chunk_in_hex() {
+    let server = echo(&["-vv"]);
+    let mut c = server.connect();
+    assert_eq!(round_trip(&mut c, b"hi\n"), b"hi\n");
+    let log = server.wait_log("data sent (3 bytes)");
+    let dump = "    00000000  68 69 0a                                          |hi.|\n";
+    assert_eq!(log.matches(dump).count(), 2, "{log}");
+    assert!(log.contains("data received (3 bytes)\n"), "{log}");
+}
+
+#[test]
+fn default_log_has_connection_events_only() {
+    let server = echo(&[]);
+    let mut c = server.connect();
+    assert_eq!(round_trip(&mut c, b"hi\n"), b"hi\n");
+    drop(c);
+    let log = server.wait_log("client disconnected (closed by peer)");
+    assert!(!log.contains("data received"), "{log}");
+    assert!(!log.contains("00000000"), "{log}");
+    // The learner-facing format: timestamp, service, peer, event.
+    let line = log
+        .lines()
+        .find(|l| l.contains("client connected"))
+        .unwrap();
+    let mut words = line.split(' ');
+    let ts = words.next().unwrap();
+    assert!(
+        ts.len() == 24 && ts.ends_with('Z') && ts.as_bytes()[10] == b'T',
+        "{line}"
+    );
+    assert_eq!(words.next(), Some("echo"));
+    assert!(words.next().unwrap().starts_with("127.0.0.1:"), "{line}");
+    assert_eq!(words.collect::<Vec<_>>(), ["client", "connected"]);
+}
+
+fn frame(payload: &[u8]) -> Vec<u8> {
+    let mut f = (payload.len() as u32).to_be_bytes().to_vec();
+    f.extend_from_slice(payload);
+    f
+}
+
+#[test]
+fn framed_echo_returns_each_frame() {
+    let server = echo(&["--framed"]);
+    let mut c = server.connect();
+    for payload in [&b"hello"[..], b"", b"quit\n", &[0u8, 1, 2, 255]] {
+        let f = frame(payload);
+        assert_eq!(round_trip(&mut c, &f), f);
+    }
+    let big: Vec<u8> = (0..65536u32).map(|i| i as u8).collect();
+    let f = frame(&big);
+    let mut w = c.try_clone().unwrap();
+    let sent = f.clone();
+    let writer = thread::spawn(move || w.write_all(&sent).unwrap());
+    assert_eq!(read_n(&mut c, f.len()), f);
+    writer.join().unwrap();
+}
+
+#[test]
+fn framed_upper() {
+    let server = echo(&["--framed", "--upper"]);
+    let mut c = server.connect();
+    assert_eq!(round_trip(&mut c, &frame(b"abc")), frame(b"ABC"));
+}
+
+#[test]
+fn frame_over_max_frame_closes_the_connection() {
+    let server = echo(&["--framed", "--max-frame", "16"]);
+    let mut c = server.connect();
+    let ok = frame(b"sixteen bytes ok");
+    assert_eq!(round_trip(&mut c, &ok), ok);
+    c.write_all(&frame(b"seventeen bytes!!")).unwrap();
+    assert_eq!(read_to_eof(&mut c), b"");
+    server.wait_log("client disconnected (protocol error)");
+}
