@@ -214,45 +214,71 @@ impl Conn {
 
     fn pump(&mut self, ctx: &mut Ctx<'_>) -> Step {
         let mut reads = 0;
+        // `ctx.write_buf[..gathered]` holds output taken from the session during this
+        // turn and not written yet: several reads are answered by one `write`.
+        let mut gathered = 0;
+        // The session took no input while owing nothing: only a timer can change that.
+        let mut stalled = false;
         loop {
-            // 1-2. Hand over output first: what the session owes decides whether it
-            // may take more input.
-            let drained = match self.flush(ctx) {
-                Ok(d) => d,
-                Err(e) => return Step::Closed(CloseReason::Reset, Some(e)),
-            };
-            // 3. Requests beyond bytes.
+            // Output owed since an earlier turn goes first, in order.
+            if self.undelivered() > 0 {
+                match self.write_pending(ctx) {
+                    Ok(true) => {}
+                    Ok(false) => return self.blocked(ctx),
+                    Err(e) => return Step::Closed(CloseReason::Reset, Some(e)),
+                }
+            }
+            // Take what the session owes, as far as the gather buffer has room.
+            while gathered < ctx.write_buf.len() {
+                let n = self.session.poll_output(&mut ctx.write_buf[gathered..]);
+                if n == 0 {
+                    break;
+                }
+                gathered += n;
+            }
             while let Some(ev) = self.session.poll_event() {
                 match ev {
                     Event::StopServer => ctx.stop_requested = true,
                 }
             }
-            // 4. Close once the session is over and owes nothing.
             let reason = self.session.close_reason().or(match self.phase {
                 Phase::Stopping => Some(CloseReason::ServerStopping),
                 _ => None,
             });
-            if let Some(reason) = reason {
-                if drained {
-                    return Step::Closed(reason, None);
+            let more_input =
+                !self.input.is_empty() || (self.readable && !self.eof && reads < READS_PER_TURN);
+            // Room for what one more read may bring back (a chunk larger than the buffer
+            // is fed to the session piecewise, so a quarter of it is enough to go on).
+            let step = self.chunk.min(ctx.write_buf.len() / 4);
+            let room = gathered + step <= ctx.write_buf.len();
+            let write_now = gathered > 0
+                && (reason.is_some()
+                    || stalled
+                    || !more_input
+                    || !room
+                    || self.session.wants_output());
+            if write_now {
+                match self.write_gathered(ctx, gathered) {
+                    Ok(true) => gathered = 0,
+                    Ok(false) => return self.blocked(ctx),
+                    Err(e) => return Step::Closed(CloseReason::Reset, Some(e)),
                 }
-                self.drain_until.get_or_insert(ctx.now + DRAIN_GRACE);
+                continue;
+            }
+            if let Some(reason) = reason {
+                return Step::Closed(reason, None);
+            }
+            if stalled {
                 return Step::Wait;
             }
-            if !drained {
-                // Backpressure: read nothing more until the peer takes our output.
-                return Step::Wait;
-            }
-            // 1. Input: first what the session left over, then the socket.
+            // Input: first what the session left over, then the socket.
             if !self.input.is_empty() {
                 let n = self.session.handle_input(ctx.now, &self.input);
                 self.input.drain(..n);
                 if self.input.is_empty() {
                     self.input = Vec::new();
-                } else if n == 0 && !self.session.wants_output() {
-                    // The session neither takes input nor owes output: wait for a timer.
-                    return Step::Wait;
                 }
+                stalled = n == 0 && !self.session.wants_output();
                 continue;
             }
             if self.eof || !self.readable {
@@ -263,10 +289,7 @@ impl Conn {
             }
             let buf = &mut ctx.read_buf[..self.chunk];
             match read_some(&mut self.stream, buf) {
-                Ok(None) => {
-                    self.readable = false;
-                    return Step::Wait;
-                }
+                Ok(None) => self.readable = false,
                 Ok(Some(0)) => {
                     self.eof = true;
                     self.session.handle_eof(ctx.now);
@@ -291,47 +314,44 @@ impl Conn {
         }
     }
 
-    /// Write pending output, then whatever the session owes. Ok(true) when nothing is
-    /// owed any more, Ok(false) when the socket is full.
-    fn flush(&mut self, ctx: &mut Ctx<'_>) -> io::Result<bool> {
-        loop {
-            if self.output_sent < self.output.len() {
-                let pending = &self.output[self.output_sent..];
-                let Some(n) = self.write(ctx, pending)? else {
-                    return Ok(false);
-                };
-                self.output_sent += n;
-                if self.output_sent == self.output.len() {
-                    // Free the buffer: idle connections should cost no heap for output.
-                    self.output = Vec::new();
+    /// The socket is full. Backpressure: read nothing more until the peer takes our
+    /// output; a finished session gets [`DRAIN_GRACE`] to hand it over.
+    fn blocked(&mut self, ctx: &Ctx<'_>) -> Step {
+        if self.session.close_reason().is_some() || self.phase == Phase::Stopping {
+            self.drain_until.get_or_insert(ctx.now + DRAIN_GRACE);
+        }
+        Step::Wait
+    }
+
+    /// Write output left over from an earlier turn. Ok(true) when it is all gone.
+    fn write_pending(&mut self, ctx: &Ctx<'_>) -> io::Result<bool> {
+        while self.output_sent < self.output.len() {
+            let Some(n) = self.write(ctx, &self.output[self.output_sent..])? else {
+                return Ok(false);
+            };
+            self.output_sent += n;
+        }
+        // Free the buffer: idle connections should cost no heap for output.
+        self.output = Vec::new();
+        self.output_sent = 0;
+        Ok(true)
+    }
+
+    /// Write `ctx.write_buf[..len]`; what the socket does not take is kept in `output`
+    /// (at most one write buffer). Ok(true) when all of it went out.
+    fn write_gathered(&mut self, ctx: &Ctx<'_>, len: usize) -> io::Result<bool> {
+        let mut sent = 0;
+        while sent < len {
+            match self.write(ctx, &ctx.write_buf[sent..len])? {
+                Some(n) => sent += n,
+                None => {
+                    self.output = ctx.write_buf[sent..len].to_vec();
                     self.output_sent = 0;
-                }
-                continue;
-            }
-            let mut len = 0;
-            while len < ctx.write_buf.len() {
-                let n = self.session.poll_output(&mut ctx.write_buf[len..]);
-                if n == 0 {
-                    break;
-                }
-                len += n;
-            }
-            if len == 0 {
-                return Ok(true);
-            }
-            let mut sent = 0;
-            while sent < len {
-                let buf = &ctx.write_buf[sent..len];
-                match self.write(ctx, buf)? {
-                    Some(n) => sent += n,
-                    None => {
-                        self.output = ctx.write_buf[sent..len].to_vec();
-                        self.output_sent = 0;
-                        return Ok(false);
-                    }
+                    return Ok(false);
                 }
             }
         }
+        Ok(true)
     }
 
     /// One `write`, logged; `None` when the socket is full.
