@@ -217,3 +217,19 @@ fn bad_common_flags_are_refused() {
         assert!(err.contains("error:"), "{flags:?}: {err}");
     }
 }
+
+#[test]
+fn sigterm_stops_gracefully_and_flushes_a_quiz_greeting() {
+    let mut server = serve(&["quiz", "--port", "0", "--seed", "2"], 1);
+    let mut c = server.connect();
+    assert_eq!(
+        read_line(&mut c),
+        "> Hi! You need to solve 10 arithmetic problems:\n"
+    );
+    let pid = rustix::process::Pid::from_raw(server.pid() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let rest = read_to_eof(&mut c);
+    assert!(rest.starts_with(b"1. "), "{rest:?}");
+    assert!(server.wait_exit().success());
+    server.wait_log("server stopping (SIGTERM received)");
+}

@@ -206,10 +206,13 @@ impl Conn {
             Phase::Lingering(_) => self.linger(ctx),
             _ => self.pump(ctx),
         };
-        if let Err(e) = self.update_interest(ctx.registry) {
-            return Step::Closed(CloseReason::Reset, Some(e));
+        match (self.update_interest(ctx.registry), step) {
+            (Ok(()), step) => step,
+            // Already ending: keep that outcome rather than report it twice.
+            (Err(_), step @ (Step::Closed(..) | Step::Remove)) => step,
+            (Err(_), _) if self.is_lingering() => Step::Remove,
+            (Err(e), _) => Step::Closed(CloseReason::Reset, Some(e)),
         }
-        step
     }
 
     fn pump(&mut self, ctx: &mut Ctx<'_>) -> Step {

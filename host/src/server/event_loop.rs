@@ -35,8 +35,9 @@ const ACCEPTS_PER_TURN: usize = 64;
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// How long a stopping server keeps handing over what it owes (§1: exit within 2 s).
 const STOP_GRACE: Duration = Duration::from_millis(1500);
-/// Size of the buffer gathering session output for one `write`.
-const WRITE_BUF: usize = 64 * 1024;
+/// Size of the buffer gathering session output for one `write`: 16 reads of the
+/// default chunk. It also bounds what a connection keeps when its socket is full.
+const WRITE_BUF: usize = 16 * 1024;
 
 struct Listening {
     listener: TcpListener,

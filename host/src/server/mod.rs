@@ -65,10 +65,11 @@ pub fn run(listens: Vec<Listen>, opts: &Options, log: Logger) -> anyhow::Result<
     let mut server = event_loop::Server::new(bound, opts, log)?;
     let mut out = std::io::stdout().lock();
     for addr in server.local_addrs() {
-        // Scripts wait for this exact line, whatever the log settings (§0).
-        writeln!(out, "listening on {addr}")?;
+        // Scripts wait for this exact line, whatever the log settings (§0). A closed
+        // stdout (a daemonised server) is no reason not to serve.
+        let _ = writeln!(out, "listening on {addr}");
     }
-    out.flush()?;
+    let _ = out.flush();
     drop(out);
     server.run()
 }

@@ -122,6 +122,11 @@ impl Server {
         }
     }
 
+    /// The server's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Send SIGINT, as Ctrl-C in a terminal would.
     pub fn interrupt(&self) {
         let pid = rustix::process::Pid::from_raw(self.child.id() as i32).unwrap();
