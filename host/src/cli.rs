@@ -1,7 +1,7 @@
 //! Command-line parsing and dispatch.
 //!
 //! `socklab serve <service>` runs servers; every other subcommand is a client. Flags that
-//! every server shares live in [`ServerFlags`] and are flattened into each `serve`
+//! every server shares live in `ServerFlags` and are flattened into each `serve`
 //! subcommand, so a new service gets `--host`, `--max-conns`, `-v` and the rest for free
 //! and they read the same everywhere.
 
@@ -56,9 +56,9 @@ enum ServeCommand {
     #[command(after_help = ECHO_EXAMPLES)]
     Echo {
         #[command(flatten)]
-        server: ServerFlags,
-        #[command(flatten)]
         port: PortFlag,
+        #[command(flatten)]
+        server: ServerFlags,
         #[command(flatten)]
         echo: EchoFlags,
     },
@@ -66,9 +66,9 @@ enum ServeCommand {
     #[command(after_help = QUIZ_EXAMPLES)]
     Quiz {
         #[command(flatten)]
-        server: ServerFlags,
-        #[command(flatten)]
         port: PortFlag,
+        #[command(flatten)]
+        server: ServerFlags,
         #[command(flatten)]
         quiz: QuizFlags,
     },
