@@ -221,3 +221,62 @@ fn frame_over_max_frame_closes_the_connection() {
     assert_eq!(read_to_eof(&mut c), b"");
     server.wait_log("client disconnected (protocol error)");
 }
+
+/// What §1 says the server sends back for `input` followed by EOF: every line echoed
+/// until a line that is exactly `quit` (CR dropped); a cut-off last line is data.
+fn reference_echo(input: &[u8], upper: bool) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut rest = input;
+    loop {
+        let Some(i) = rest.iter().position(|&b| b == b'\n') else {
+            out.extend_from_slice(rest);
+            break;
+        };
+        let line = &rest[..i];
+        if line.strip_suffix(b"\r").unwrap_or(line) == b"quit" {
+            break;
+        }
+        out.extend_from_slice(&rest[..=i]);
+        rest = &rest[i + 1..];
+    }
+    if upper {
+        out.make_ascii_uppercase();
+    }
+    out
+}
+
+#[test]
+fn random_streams_with_command_lookalikes_match_the_reference() {
+    use socklab_core::rng::{Rng, SplitMix64};
+    for upper in [false, true] {
+        let server = if upper { echo(&["--upper"]) } else { echo(&[]) };
+        let mut rng = SplitMix64::new(2026);
+        for case in 0..150 {
+            let alphabet = b"quitsopQ\r\nx";
+            let len = rng.below(40) as usize;
+            let input: Vec<u8> = (0..len)
+                .map(|_| alphabet[rng.below(alphabet.len() as u64) as usize])
+                .collect();
+            let want = reference_echo(&input, upper);
+            let mut c = server.connect();
+            c.set_nodelay(true).unwrap();
+            // Random split points, so command prefixes straddle reads.
+            let mut at = 0;
+            while at < input.len() {
+                let n = 1 + rng.below((input.len() - at) as u64) as usize;
+                if c.write_all(&input[at..at + n]).is_err() {
+                    break; // the server already closed after a quit
+                }
+                at += n;
+            }
+            let _ = c.shutdown(std::net::Shutdown::Write);
+            let got = read_to_eof(&mut c);
+            assert_eq!(
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(&want),
+                "case {case}, input {:?}",
+                String::from_utf8_lossy(&input)
+            );
+        }
+    }
+}
