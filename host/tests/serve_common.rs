@@ -233,3 +233,17 @@ fn sigterm_stops_gracefully_and_flushes_a_quiz_greeting() {
     assert!(server.wait_exit().success());
     server.wait_log("server stopping (SIGTERM received)");
 }
+
+#[test]
+fn reset_by_peer_is_logged_as_reset() {
+    let server = serve(&["echo", "--port", "0"], 1);
+    let mut c = server.connect();
+    assert_eq!(round_trip(&mut c, b"a\n"), b"a\n");
+    // SO_LINGER 0: closing sends RST instead of FIN.
+    rustix::net::sockopt::set_socket_linger(&c, Some(std::time::Duration::ZERO)).unwrap();
+    drop(c);
+    server.wait_log("client disconnected (reset)");
+    // The server goes on serving.
+    let mut d = server.connect();
+    assert_eq!(round_trip(&mut d, b"b\n"), b"b\n");
+}
