@@ -150,10 +150,10 @@ fn vv_dumps_every_chunk_in_hex() {
     let server = echo(&["-vv"]);
     let mut c = server.connect();
     assert_eq!(round_trip(&mut c, b"hi\n"), b"hi\n");
-    let log = server.wait_log("data sent (3 bytes)");
     let dump = "    00000000  68 69 0a                                          |hi.|\n";
+    server.wait_log(&format!("data received (3 bytes)\n{dump}"));
+    let log = server.wait_log(&format!("data sent (3 bytes)\n{dump}"));
     assert_eq!(log.matches(dump).count(), 2, "{log}");
-    assert!(log.contains("data received (3 bytes)\n"), "{log}");
 }
 
 #[test]

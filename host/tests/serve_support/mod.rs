@@ -24,6 +24,8 @@ pub struct Server {
     /// Everything it wrote to stdout, line by line (after the listening lines).
     stdout: Receiver<String>,
     stderr: Arc<Mutex<String>>,
+    /// The thread copying stderr; joined after exit so the log is complete.
+    stderr_reader: Option<thread::JoinHandle<()>>,
 }
 
 /// `socklab serve <args>`; `listeners` is how many `listening on` lines to wait for.
@@ -49,7 +51,7 @@ pub fn serve(args: &[&str], listeners: usize) -> Server {
     let stderr = Arc::new(Mutex::new(String::new()));
     let err = child.stderr.take().unwrap();
     let sink = stderr.clone();
-    thread::spawn(move || {
+    let stderr_reader = thread::spawn(move || {
         let mut r = BufReader::new(err);
         let mut buf = Vec::new();
         loop {
@@ -68,6 +70,7 @@ pub fn serve(args: &[&str], listeners: usize) -> Server {
         addrs: Vec::new(),
         stdout,
         stderr,
+        stderr_reader: Some(stderr_reader),
     };
     for _ in 0..listeners {
         let line = server
@@ -133,11 +136,15 @@ impl Server {
         rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
     }
 
-    /// Wait for the process to exit by itself.
+    /// Wait for the process to exit by itself; the log is complete afterwards.
     pub fn wait_exit(&mut self) -> ExitStatus {
         let start = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
+                // The pipe is closed now, so the reader finishes promptly.
+                if let Some(reader) = self.stderr_reader.take() {
+                    reader.join().unwrap();
+                }
                 return status;
             }
             assert!(
