@@ -247,3 +247,25 @@ fn reset_by_peer_is_logged_as_reset() {
     let mut d = server.connect();
     assert_eq!(round_trip(&mut d, b"b\n"), b"b\n");
 }
+
+#[test]
+fn stop_gives_up_on_a_client_that_never_reads() {
+    let mut server = serve(&["echo", "--port", "0"], 1);
+    let flooder = server.connect();
+    let mut w = flooder.try_clone().unwrap();
+    w.set_write_timeout(Some(std::time::Duration::from_millis(300)))
+        .unwrap();
+    // Fill every buffer between us and the server until our writes time out: from
+    // then on the server owes output it cannot deliver.
+    let block = vec![b'y'; 64 * 1024];
+    while w.write_all(&block).is_ok() {}
+    server.interrupt();
+    let status = server.wait_exit();
+    assert!(status.success(), "{status:?}");
+    let log = server.log();
+    assert!(
+        log.contains("client disconnected (server stopping; gave up delivering"),
+        "{log}"
+    );
+    drop(flooder);
+}

@@ -92,8 +92,6 @@ fn stop_with_allow_stop_stops_the_whole_server() {
         "{log}"
     );
     assert!(log.contains("client disconnected (quit)"), "{log}");
-    // New connections are refused once the listener is closed.
-    assert!(std::net::TcpStream::connect(server.addr()).is_err());
 }
 
 #[test]
