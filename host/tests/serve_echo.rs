@@ -278,3 +278,41 @@ fn random_streams_with_command_lookalikes_match_the_reference() {
         }
     }
 }
+
+#[test]
+fn framed_stream_split_at_random_points() {
+    use socklab_core::rng::{Rng, SplitMix64};
+    let server = echo(&["--framed", "--max-frame", "3000"]);
+    let mut rng = SplitMix64::new(77);
+    let mut c = server.connect();
+    c.set_nodelay(true).unwrap();
+    let mut stream = Vec::new();
+    for _ in 0..200 {
+        let len = rng.below(3001) as usize;
+        let payload: Vec<u8> = (0..len).map(|_| rng.next_u64() as u8).collect();
+        if payload.len() == 4 {
+            continue; // a 4-byte frame might spell a command
+        }
+        stream.extend_from_slice(&frame(&payload));
+    }
+    let mut w = c.try_clone().unwrap();
+    let sent = stream.clone();
+    let writer = thread::spawn(move || {
+        let mut rng = SplitMix64::new(78);
+        let mut at = 0;
+        while at < sent.len() {
+            let n = (1 + rng.below(5000) as usize).min(sent.len() - at);
+            w.write_all(&sent[at..at + n]).unwrap();
+            at += n;
+        }
+        half_close(&w);
+    });
+    let got = read_to_eof(&mut c);
+    writer.join().unwrap();
+    assert!(
+        got == stream,
+        "framed echo differs ({} vs {} bytes)",
+        got.len(),
+        stream.len()
+    );
+}

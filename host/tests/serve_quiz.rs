@@ -157,3 +157,23 @@ fn bad_quiz_flags_are_refused() {
         assert!(err.contains(msg), "{flags:?}: {err}");
     }
 }
+
+#[test]
+fn all_answers_pasted_at_once_are_taken_in_turn() {
+    // A player pasting every answer in one go: the session takes them one at a time as
+    // its output drains, and the transcript comes out whole and in order.
+    let server = quiz(&["--seed", "11"]);
+    let mut c = server.connect();
+    let ps = problems(11, 0, 999, 10);
+    let answers: String = ps
+        .iter()
+        .map(|p| format!("{}\r\n", p.answer().unwrap()))
+        .collect();
+    c.write_all(answers.as_bytes()).unwrap();
+    let mut want = String::from("> Hi! You need to solve 10 arithmetic problems:\n");
+    for (k, p) in ps.iter().enumerate() {
+        want += &line(k + 1, p);
+    }
+    want += "> You won! All 10 answers are correct.\n";
+    assert_eq!(String::from_utf8(read_to_eof(&mut c)).unwrap(), want);
+}
