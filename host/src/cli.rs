@@ -223,13 +223,13 @@ impl EchoFlags {
 }
 
 impl QuizFlags {
-    fn service(&self, idle: Duration) -> QuizService {
+    /// The quiz service, or clap's usage error for `serve <subcommand>` (exit 2) when
+    /// the flags contradict each other.
+    fn service(&self, idle: Duration, subcommand: &str) -> QuizService {
         let answer = Duration::from_secs(self.answer_timeout);
         let config = match QuizConfig::new(self.count, self.min, self.max, answer) {
             Ok(c) => c,
-            Err(e) => Cli::command()
-                .error(clap::error::ErrorKind::ValueValidation, e)
-                .exit(),
+            Err(e) => usage_error(subcommand, e),
         };
         QuizService {
             config,
@@ -263,7 +263,7 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             (server, vec![listen])
         }
         ServeCommand::Quiz { server, port, quiz } => {
-            let svc = quiz.service(server.idle());
+            let svc = quiz.service(server.idle(), "quiz");
             let listen = single(Box::new(svc), port.port);
             (server, vec![listen])
         }
@@ -271,7 +271,7 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             // Every service implemented so far, each on its §0 default port.
             let services: Vec<Box<dyn Service>> = vec![
                 Box::new(echo.service(server.idle())),
-                Box::new(quiz.service(server.idle())),
+                Box::new(quiz.service(server.idle(), "all")),
             ];
             let listens = services.into_iter().map(|s| single(s, None)).collect();
             (server, listens)
@@ -305,6 +305,16 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// Exit with a clap-style error whose usage line is that of `socklab serve <sub>`.
+fn usage_error(sub: &str, msg: impl std::fmt::Display) -> ! {
+    let mut cmd = Cli::command();
+    cmd.build();
+    let serve = cmd.find_subcommand_mut("serve").expect("serve subcommand");
+    let sub = serve.find_subcommand_mut(sub).expect("serve subcommand");
+    sub.error(clap::error::ErrorKind::ValueValidation, msg)
+        .exit()
 }
 
 fn single(service: Box<dyn Service>, port: Option<u16>) -> Listen {
