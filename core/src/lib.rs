@@ -12,13 +12,14 @@
 //! * [`line`] — §0 line rules: LF-terminated, CR dropped, 1024-byte limit, UTF-8.
 //! * [`frame`] — §7 length-prefixed frames.
 //! * [`session`] — the one shape every service has, plus the idle-timeout wrapper.
-//! * [`echo`] — §1, [`quiz`] — §2.
+//! * [`echo`] — §1, [`quiz`] — §2, [`files`] — §3.
 //! * [`rng`] — the random source services draw from, and a portable seeded generator.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod echo;
+pub mod files;
 pub mod frame;
 pub mod line;
 pub mod outbuf;

@@ -131,3 +131,34 @@ fn whole_sessions_allocate_nothing() {
     assert_eq!(n, 0);
     assert!(player.outcome().is_some());
 }
+
+#[test]
+fn files_parsers_allocate_nothing() {
+    use socklab_core::files::{parse_command, parse_entry, parse_reply};
+    let commands: [&[u8]; 7] = [
+        b"LIST",
+        b"PUT 123 some name.txt",
+        b"GET a file",
+        b"OVERWRITE",
+        b"PUT x y",
+        b"GET ../etc/passwd",
+        b"QUIT",
+    ];
+    let replies: [&[u8]; 5] = [
+        b"OK socklab-files 1",
+        b"OK 10 0badf00d",
+        b"EXISTS 5",
+        b"ERR busy server full",
+        b"DATA 7",
+    ];
+    let (n, ok) = allocations(|| {
+        let mut ok = 0;
+        for _ in 0..100 {
+            ok += commands.iter().filter(|c| parse_command(c).is_ok()).count();
+            ok += replies.iter().filter(|r| parse_reply(r).is_ok()).count();
+            ok += usize::from(parse_entry(b"12 a b").is_ok());
+        }
+        ok
+    });
+    assert_eq!((n, ok), (0, 100 * (5 + 5 + 1)));
+}
