@@ -245,3 +245,16 @@ fn quit_while_exists_and_cancel_leave_nothing() {
     let mut s = files_support::MemStore::new(d.clone());
     assert_eq!(s.list_begin(), Ok(1));
 }
+
+#[test]
+fn eof_after_a_whole_command_still_answers_it() {
+    let d = disk();
+    let mut c = conn(&d);
+    // The last payload byte and EOF together: the upload is complete, so it is kept and
+    // answered before the session closes.
+    c.exchange(b"PUT 2 f\nhi");
+    c.eof();
+    assert_eq!(text(c.output()), "");
+    assert_eq!(d.borrow().files["f"], b"hi");
+    assert_eq!(c.session.close_reason(), Some(CloseReason::PeerClosed));
+}

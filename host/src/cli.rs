@@ -15,7 +15,14 @@ use socklab_core::echo::{DEFAULT_CHUNK, EchoConfig};
 use socklab_core::frame::DEFAULT_MAX_FRAME;
 use socklab_core::quiz::QuizConfig;
 
+use std::sync::Arc;
+
+use socklab_core::files::{DEFAULT_MAX_FILE_SIZE, FilesConfig};
+
 use crate::log::{Level, Logger};
+use crate::pool::Pool;
+use crate::server::FilesService;
+use crate::server::files::dir::Dir;
 use crate::server::{self, EchoService, Listen, QuizService, Service};
 
 /// Socket-programming lab services and clients.
@@ -72,6 +79,16 @@ enum ServeCommand {
         #[command(flatten)]
         quiz: QuizFlags,
     },
+    /// List, upload and download files in one folder (TCP 8020).
+    #[command(after_help = FILES_EXAMPLES)]
+    Files {
+        #[command(flatten)]
+        port: PortFlag,
+        #[command(flatten)]
+        server: ServerFlags,
+        #[command(flatten)]
+        files: FilesFlags,
+    },
     /// Every service, each on its default port, in one process.
     #[command(after_help = ALL_EXAMPLES)]
     All {
@@ -81,6 +98,8 @@ enum ServeCommand {
         echo: EchoFlags,
         #[command(flatten)]
         quiz: QuizFlags,
+        #[command(flatten)]
+        files: FilesFlags,
     },
 }
 
@@ -98,9 +117,15 @@ Examples:
   socklab serve quiz --min=-50 --max 50     negative operands too
   nc 127.0.0.1 31337";
 
+const FILES_EXAMPLES: &str = "\
+Examples:
+  socklab serve files                         store files in ./socklab-files
+  socklab serve files --dir /srv/lab --max-file-size 10485760
+  printf 'LIST\\nQUIT\\n' | nc 127.0.0.1 8020";
+
 const ALL_EXAMPLES: &str = "\
 Examples:
-  socklab serve all                 echo on 9090, quiz on 31337
+  socklab serve all                 echo on 9090, quiz on 31337, files on 8020
   socklab serve all --port-auto     move on to the next free port where one is taken
   socklab serve all --host 0.0.0.0  serve the network, not only this machine";
 
@@ -195,6 +220,44 @@ struct QuizFlags {
     answer_timeout: u64,
 }
 
+/// Flags of the files service (§3).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Files options")]
+struct FilesFlags {
+    /// Folder the files are kept in; created if missing.
+    #[arg(long, value_name = "DIR", default_value = "socklab-files")]
+    dir: PathBuf,
+    /// Largest file stored, in bytes (an APPEND counts the whole file).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE)]
+    max_file_size: u64,
+}
+
+impl FilesFlags {
+    /// Open the folder (removing stale temporaries) and start the worker pool. The
+    /// message says what went wrong with which folder.
+    fn service(&self, idle: Duration) -> Result<(FilesService, usize), String> {
+        let (dir, stale) = Dir::open(&self.dir).map_err(|e| {
+            format!(
+                "cannot use {} as the files folder: {}",
+                self.dir.display(),
+                server::listener::describe(&e)
+            )
+        })?;
+        let pool = Pool::new("socklab-io", server::files::WORKERS)
+            .map_err(|e| format!("cannot start the file I/O threads: {e}"))?;
+        let config = FilesConfig {
+            max_file_size: self.max_file_size,
+            idle,
+        };
+        let svc = FilesService {
+            config,
+            dir,
+            pool: Arc::new(pool),
+        };
+        Ok((svc, stale))
+    }
+}
+
 /// The largest `--chunk`: reads land in one shared buffer of this size at most.
 const MAX_CHUNK: usize = 1 << 20;
 
@@ -256,6 +319,18 @@ pub fn main() -> ExitCode {
 }
 
 fn serve(cmd: ServeCommand) -> ExitCode {
+    // Stale upload temporaries removed from the files folder, reported once logging is up.
+    let mut stale = None;
+    let mut files = |flags: &FilesFlags, idle| match flags.service(idle) {
+        Ok((svc, n)) => {
+            stale = Some((n, svc.dir.path().to_owned()));
+            Ok(svc)
+        }
+        Err(msg) => {
+            eprintln!("socklab: {msg}");
+            Err(ExitCode::FAILURE)
+        }
+    };
     let (flags, listens) = match cmd {
         ServeCommand::Echo { server, port, echo } => {
             let svc = echo.service(server.idle());
@@ -267,11 +342,33 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             let listen = single(Box::new(svc), port.port);
             (server, vec![listen])
         }
-        ServeCommand::All { server, echo, quiz } => {
+        ServeCommand::Files {
+            server,
+            port,
+            files: f,
+        } => {
+            let svc = match files(&f, server.idle()) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            let listen = single(Box::new(svc), port.port);
+            (server, vec![listen])
+        }
+        ServeCommand::All {
+            server,
+            echo,
+            quiz,
+            files: f,
+        } => {
+            let files = match files(&f, server.idle()) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
             // Every service implemented so far, each on its §0 default port.
             let services: Vec<Box<dyn Service>> = vec![
                 Box::new(echo.service(server.idle())),
                 Box::new(quiz.service(server.idle(), "all")),
+                Box::new(files),
             ];
             let listens = services.into_iter().map(|s| single(s, None)).collect();
             (server, listens)
@@ -289,6 +386,13 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             }
         },
     };
+    if let Some((n, dir)) = stale.filter(|(n, _)| *n > 0) {
+        let what = format_args!(
+            "removed {n} unfinished upload(s) left in {} by an earlier run",
+            dir.display()
+        );
+        log.event("files", server::Pid, what);
+    }
     let opts = server::Options {
         host: flags.host,
         port_auto: flags.port_auto,

@@ -111,6 +111,9 @@ pub struct Files<const C: usize> {
     data_start: usize,
     data_end: usize,
     close: Option<CloseReason>,
+    /// The peer sent EOF: finish the command under way (a complete upload is still
+    /// committed and answered, a listing or download still sent), then close.
+    peer_eof: bool,
     last_activity: Instant,
     progressed: bool,
 }
@@ -135,6 +138,7 @@ impl<const C: usize> Files<C> {
             data_start: 0,
             data_end: 0,
             close: None,
+            peer_eof: false,
             last_activity: now,
             progressed: false,
         };
@@ -305,6 +309,17 @@ impl<const C: usize> Files<C> {
     fn advance(&mut self) {
         if self.req != Req::None {
             return;
+        }
+        if self.peer_eof && self.close.is_none() {
+            let done = match self.state {
+                State::Command | State::Choice(_) => true,
+                // An upload cut off by EOF is interrupted: nothing of it is kept.
+                State::Upload { remaining } => remaining > 0,
+                _ => false,
+            };
+            if done {
+                self.close = Some(CloseReason::PeerClosed);
+            }
         }
         if self.close.is_some() {
             if self.upload_open {
@@ -498,9 +513,7 @@ impl<const C: usize> Session for Files<C> {
     }
 
     fn handle_eof(&mut self, _now: Instant) {
-        if self.close.is_none() {
-            self.close = Some(CloseReason::PeerClosed);
-        }
+        self.peer_eof = true;
         self.advance();
     }
 

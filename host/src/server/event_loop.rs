@@ -6,7 +6,9 @@
 //! whoever still has work goes on a list served on the next turn, after everyone else's
 //! events.
 
+use std::io::Write as _;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use anyhow::Context as _;
@@ -20,9 +22,12 @@ use super::conn::{Conn, Ctx, Step};
 use super::service::Service;
 use super::signal::StopSignals;
 use super::timers::Timers;
+use super::wake::Wakeups;
 use crate::log::Logger;
 
 const SIGNALS: Token = Token(0);
+/// Work finished on a worker thread (see [`super::wake`]).
+const WAKER: Token = Token(CONN_BASE - 1);
 /// Listener `i` has token `LISTENER_BASE + i`.
 const LISTENER_BASE: usize = 1;
 /// Connection slot `s` has token `CONN_BASE + s`.
@@ -98,6 +103,7 @@ pub struct Server {
     again: Vec<Token>,
     accept_retry: Option<Instant>,
     signals: StopSignals,
+    wakeups: Arc<Wakeups>,
     log: Logger,
     epoch: std::time::Instant,
     read_buf: Vec<u8>,
@@ -115,6 +121,8 @@ impl Server {
         let poll = Poll::new().context("cannot create the event loop")?;
         let signals = StopSignals::register(poll.registry(), SIGNALS)
             .context("cannot install the SIGINT/SIGTERM handlers")?;
+        let waker = mio::Waker::new(poll.registry(), WAKER)
+            .context("cannot create the event loop's waker")?;
         let mut listeners = Vec::new();
         let mut chunk = 1;
         for (i, (service, mut listener)) in bound.into_iter().enumerate() {
@@ -141,6 +149,7 @@ impl Server {
             again: Vec::new(),
             accept_retry: None,
             signals,
+            wakeups: Wakeups::new(waker),
             log,
             epoch: std::time::Instant::now(),
             read_buf: vec![0; chunk],
@@ -179,6 +188,11 @@ impl Server {
                     SIGNALS => {
                         if let Some(sig) = self.signals.received() {
                             self.begin_stop(now, format_args!("{sig} received"));
+                        }
+                    }
+                    WAKER => {
+                        for slot in self.wakeups.take() {
+                            self.drive(slot, now);
                         }
                     }
                     Token(t) if t >= CONN_BASE => {
@@ -295,14 +309,16 @@ impl Server {
                 self.active, self.max_conns
             );
             self.log.event(name, peer, what);
+            // Best effort: a fresh socket's buffer takes a short line at once.
+            let _ = (&stream).write(l.service.refusal());
             return;
         }
         // Nagle stays on: every answer goes out in one write per read anyway, and with
         // TCP_NODELAY a stream echoed in 1 KiB reads became 1 KiB segments, which cut
         // loopback throughput to a quarter of a tokio echo's.
-        let session = l.service.open(now);
-        let (chunk, dump) = (l.service.chunk(), l.service.dump_payloads());
         let slot = self.conns.vacant();
+        let session = l.service.open_woken(now, self.wakeups.handle(slot));
+        let (chunk, dump) = (l.service.chunk(), l.service.dump_payloads());
         let token = Token(CONN_BASE + slot);
         match Conn::new(
             stream,

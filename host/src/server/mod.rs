@@ -7,19 +7,24 @@
 //! * [`conn`] — one connection: nonblocking reads and writes, backpressure, closing;
 //! * [`timers`] — all deadlines in one ordered set;
 //! * [`signal`] — SIGINT/SIGTERM as loop events;
-//! * [`event_loop`] — accepting, dispatching events, timers and the graceful stop.
+//! * [`event_loop`] — accepting, dispatching events, timers and the graceful stop;
+//! * [`wake`] — waking the loop when work done on another thread is ready;
+//! * [`files`] — the §3 service: confined storage folder, disk work on a worker pool.
 
 pub mod conn;
 pub mod event_loop;
+pub mod files;
 pub mod listener;
 pub mod service;
 pub mod signal;
 pub mod timers;
+pub mod wake;
 
 use std::io::Write;
 use std::net::IpAddr;
 
 use crate::log::Logger;
+pub use files::FilesService;
 pub use service::{EchoService, QuizService, Service};
 
 /// Flags shared by every service.

@@ -11,6 +11,8 @@ use socklab_core::rng::SplitMix64;
 use socklab_core::session::{Idle, Session};
 use socklab_core::{Duration, Instant};
 
+use super::wake::Wake;
+
 /// Output queue of one echo session, in bytes.
 ///
 /// Each connection owns its session inline, so this is most of an idle connection's
@@ -42,6 +44,20 @@ pub trait Service {
     /// A fresh session for a connection accepted at `now`, already wrapped in the idle
     /// timeout of §0.
     fn open(&mut self, now: Instant) -> Box<dyn Session>;
+
+    /// Like [`open`](Self::open), for services whose sessions hand work to other
+    /// threads (the worker [`Pool`](crate::pool::Pool)): `wake` makes the loop drive
+    /// this connection again when that work is done. The loop always calls this one.
+    fn open_woken(&mut self, now: Instant, wake: Wake) -> Box<dyn Session> {
+        let _ = wake;
+        self.open(now)
+    }
+
+    /// Bytes sent to a connection refused over `--max-conns` before it is closed
+    /// (§0: files and auth send `ERR busy server full`, the others nothing).
+    fn refusal(&self) -> &'static [u8] {
+        b""
+    }
 }
 
 /// `serve echo` (§1).
