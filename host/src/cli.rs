@@ -230,6 +230,9 @@ struct FilesFlags {
     /// Largest file stored, in bytes (an APPEND counts the whole file).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE)]
     max_file_size: u64,
+    /// Milliseconds each chunk write sleeps: a slow disk, for tests.
+    #[arg(long, value_name = "MS", default_value_t = 0, hide = true)]
+    io_delay: u64,
 }
 
 impl FilesFlags {
@@ -253,6 +256,7 @@ impl FilesFlags {
             config,
             dir,
             pool: Arc::new(pool),
+            io_delay: std::time::Duration::from_millis(self.io_delay),
         };
         Ok((svc, stale))
     }

@@ -94,7 +94,9 @@ fn framing_extension_talks_to_the_framed_server() {
 
 #[test]
 fn both_clients_play_against_serve_all() {
-    let server = serve(&["all", "--port-auto", "--seed", "3"], 2);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let server = serve(&["all", "--port-auto", "--seed", "3", "--dir", d], 3);
     let (echo, quiz) = (server.addrs[0], server.addrs[1]);
     let out = run_with_input(quiz_client(quiz, &[]), Vec::new());
     assert_eq!(out.status.code(), Some(0));

@@ -121,7 +121,13 @@ fn slow_and_silent_clients_do_not_delay_others() {
 
 #[test]
 fn serve_all_runs_every_service_in_one_process() {
-    let mut server = serve(&["all", "--port-auto", "--seed", "4", "--upper"], 2);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let mut server = serve(
+        &["all", "--port-auto", "--seed", "4", "--upper", "--dir", d],
+        3,
+    );
+    assert!(server.addrs[2].port() >= 8020, "{:?}", server.addrs);
     assert!(server.addrs[0].port() >= 9090, "{:?}", server.addrs);
     assert!(server.addrs[1].port() >= 31337, "{:?}", server.addrs);
     let mut e = server.connect_to(0);
@@ -134,7 +140,7 @@ fn serve_all_runs_every_service_in_one_process() {
     server.interrupt();
     assert!(server.wait_exit().success());
     let log = server.log();
-    assert!(log.contains("serving echo, quiz"), "{log}");
+    assert!(log.contains("serving echo, quiz, files"), "{log}");
     assert!(log.contains(" echo 127.0.0.1:"), "{log}");
     assert!(log.contains(" quiz 127.0.0.1:"), "{log}");
 }

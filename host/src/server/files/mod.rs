@@ -32,6 +32,9 @@ pub struct FilesService {
     pub dir: Arc<Dir>,
     /// Where storage jobs run.
     pub pool: Arc<Pool>,
+    /// `--io-delay` (hidden): each chunk write sleeps this long on its worker, so tests
+    /// can show that a slow disk does not hold up other connections.
+    pub io_delay: std::time::Duration,
 }
 
 impl Service for FilesService {
@@ -58,6 +61,7 @@ impl Service for FilesService {
             DirStorage::new(self.dir.clone()),
             self.pool.clone(),
             wake,
+            self.io_delay,
         ))
     }
 

@@ -37,6 +37,8 @@ pub struct Handle {
     scratch: Option<Box<Scratch<CHUNK>>>,
     /// The chunk of a write request, copied out of the core session.
     write_buf: Vec<u8>,
+    /// Extra time each chunk write takes (`--io-delay`, for tests of a slow disk).
+    delay: std::time::Duration,
 }
 
 /// A storage request in owned form.
@@ -66,6 +68,9 @@ enum Outcome {
 
 impl Handle {
     fn run(&mut self, job: &Job) -> Outcome {
+        if matches!(job, Job::Write) && !self.delay.is_zero() {
+            std::thread::sleep(self.delay);
+        }
         let scratch = self.scratch.get_or_insert_with(Box::default);
         let req = match job {
             Job::Begin(name, mode) => Request::BeginWrite { name, mode: *mode },
@@ -130,6 +135,7 @@ impl PooledFiles {
         store: DirStorage,
         pool: Arc<Pool>,
         wake: Wake,
+        delay: std::time::Duration,
     ) -> Self {
         PooledFiles {
             core: Box::new(Files::new(now, config)),
@@ -137,6 +143,7 @@ impl PooledFiles {
                 store,
                 scratch: None,
                 write_buf: Vec::new(),
+                delay,
             })),
             slot: Arc::default(),
             pool,
