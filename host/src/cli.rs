@@ -39,7 +39,8 @@ Examples:
   socklab serve quiz --port 4000 --seed 7 the same quiz for every player
   socklab serve all --host ::             every service, on all IPv6/IPv4 addresses
   socklab echo                            talk to the echo server
-  socklab quiz                            let the client play the quiz";
+  socklab quiz                            let the client play the quiz
+  socklab files put notes.txt             upload a file to the files server";
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -49,6 +50,8 @@ enum Command {
     Echo(crate::client::echo::EchoClientArgs),
     /// Play the arithmetic quiz.
     Quiz(crate::client::quiz::QuizClientArgs),
+    /// List, upload and download files (the files service).
+    Files(crate::client::files::FilesClientArgs),
 }
 
 #[derive(Debug, Args)]
@@ -318,6 +321,7 @@ pub fn main() -> ExitCode {
     match cli.command {
         Command::Echo(a) => crate::client::echo::run(&a, 0),
         Command::Quiz(a) => crate::client::quiz::run(&a, 0),
+        Command::Files(a) => crate::client::files::run(&a),
         Command::Serve(s) => serve(s.service),
     }
 }

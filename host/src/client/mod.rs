@@ -5,6 +5,7 @@
 
 pub mod conn;
 pub mod echo;
+pub mod files;
 pub mod quiz;
 pub mod stdio;
 
