@@ -265,3 +265,46 @@ fn bad_names_are_refused_before_connecting() {
         "socklab: \"a/b\" cannot be a name on the server: a name must not contain / or \\\n"
     );
 }
+
+/// `script` (util-linux) runs the client on a pseudo-terminal, so stdin is a terminal.
+fn script_available() -> bool {
+    Command::new("script")
+        .args(["-qec", "true", "/dev/null"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn on_a_terminal_the_client_asks_before_replacing() {
+    if !script_available() {
+        eprintln!("skipped: `script` is not available to provide a terminal");
+        return;
+    }
+    let store = tempfile::tempdir().unwrap();
+    let here = tempfile::tempdir().unwrap();
+    let server = files_server(store.path());
+    std::fs::write(store.path().join("t.txt"), b"old").unwrap();
+    std::fs::write(here.path().join("t.txt"), b"brand new").unwrap();
+    let line = format!(
+        "{} files put t.txt --port {}",
+        env!("CARGO_BIN_EXE_socklab"),
+        server.addr().port()
+    );
+    let mut cmd = Command::new("script");
+    cmd.current_dir(here.path())
+        .args(["-qec", &line, "/dev/null"]);
+    let out = run_with_input(cmd, b"o\n".to_vec());
+    let shown = String::from_utf8_lossy(&out.stdout).replace('\r', "");
+    assert!(out.status.success(), "{shown}");
+    assert!(
+        shown.contains(
+            "t.txt already exists on the server (3 bytes). [o]verwrite, [a]ppend or [c]ancel? "
+        ),
+        "{shown}"
+    );
+    assert!(shown.contains("stored t.txt (9 bytes, crc32 "), "{shown}");
+    assert_eq!(
+        std::fs::read(store.path().join("t.txt")).unwrap(),
+        b"brand new"
+    );
+}
