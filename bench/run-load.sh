@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Build the release binaries and run loadgen against socklab and both peer servers.
+# loadgen spawns every server itself (port 0), reads its `listening on` line, and kills
+# exactly those PIDs when done. Extra arguments go to loadgen (e.g. --runs 3, --secs 5).
+# Output: a markdown table on stdout, progress on stderr.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cargo build --release -p socklab -p socklab-bench --bins
+T=target/release
+exec "$T/loadgen" \
+  --echo "socklab=$T/socklab serve echo --port 0 -q --max-conns 20000" \
+  --echo "tokio=$T/peer-tokio-echo --port 0" \
+  --echo "thread=$T/peer-thread-echo --port 0" \
+  --quiz "socklab=$T/socklab serve quiz --port 0 -q --seed 1" \
+  --quiz "thread-core=$T/peer-thread-quiz --port 0 --seed 1" \
+  "$@"
