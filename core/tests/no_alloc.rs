@@ -1,0 +1,133 @@
+//! Proves the hot parsing paths allocate nothing: a counting global allocator wraps the
+//! system one, and each check asserts that this thread allocated nothing meanwhile.
+//!
+//! The core is `no_std` without `alloc`, so it *cannot* allocate today; this test keeps
+//! it that way if a dependency (nom, heapless) or a future change ever tries.
+
+use socklab_core::echo::{Echo, EchoConfig};
+use socklab_core::frame;
+use socklab_core::line::{LineReader, MAX_LINE, MAX_LINE_BUF, split_line};
+use socklab_core::quiz::{Player, Quiz, QuizConfig, parse_answer, parse_problem_line};
+use socklab_core::rng::SplitMix64;
+use socklab_core::{Instant, Session, Status};
+
+/// Allocations this thread made while running `f` (the `allocation-counter` crate
+/// installs a counting global allocator for this test binary).
+fn allocations<R>(f: impl FnOnce() -> R) -> (u64, R) {
+    let mut r = None;
+    let info = allocation_counter::measure(|| r = Some(std::hint::black_box(f())));
+    (info.count_total, r.expect("closure ran"))
+}
+
+fn lines_input() -> Vec<u8> {
+    let mut v = Vec::new();
+    for i in 0..500 {
+        v.extend_from_slice(format!("{i} some line of text\r\n").as_bytes());
+    }
+    v.extend_from_slice(&vec![b'x'; MAX_LINE + 10]);
+    v
+}
+
+#[test]
+fn counter_sees_allocations() {
+    let (n, v) = allocations(|| vec![1u8; 10]);
+    assert!(n >= 1, "the counting allocator must notice a Vec");
+    drop(v);
+}
+
+#[test]
+fn line_splitter_allocates_nothing() {
+    let input = lines_input();
+    let (n, lines) = allocations(|| {
+        let mut rest = &input[..];
+        let mut count = 0;
+        while let Ok(Status::Complete(line)) = split_line(rest, MAX_LINE) {
+            rest = &rest[line.consumed..];
+            count += 1;
+        }
+        count
+    });
+    assert_eq!((n, lines), (0, 500));
+
+    let mut reader: Box<LineReader<MAX_LINE_BUF>> = Box::default();
+    let (n, (lines, too_long)) = allocations(|| {
+        let (mut count, mut err) = (0, false);
+        for piece in input.chunks(7) {
+            let mut rest = piece;
+            while !rest.is_empty() {
+                let step = reader.next_line(rest);
+                rest = &rest[step.consumed..];
+                match step.line {
+                    Some(Ok(_)) => count += 1,
+                    Some(Err(_)) => err = true,
+                    None => {}
+                }
+            }
+        }
+        (count, err)
+    });
+    assert_eq!((n, lines, too_long), (0, 500, true));
+}
+
+#[test]
+fn frame_decoder_allocates_nothing() {
+    let mut input = Vec::new();
+    for len in [0usize, 1, 100, 65536] {
+        let mut buf = vec![7u8; len + 4];
+        let w = frame::encode(&vec![9u8; len], &mut buf).unwrap();
+        input.extend_from_slice(&buf[..w]);
+    }
+    input.extend_from_slice(&u32::MAX.to_be_bytes());
+    let (n, (frames, err)) = allocations(|| {
+        let mut rest = &input[..];
+        let mut count = 0;
+        loop {
+            match frame::decode(rest, frame::DEFAULT_MAX_FRAME) {
+                Ok(Status::Complete(f)) => {
+                    rest = &rest[f.discard..];
+                    count += 1;
+                }
+                Ok(Status::Partial) => break (count, false),
+                Err(_) => break (count, true),
+            }
+        }
+    });
+    assert_eq!((n, frames, err), (0, 4, true));
+}
+
+#[test]
+fn quiz_answer_and_problem_parsers_allocate_nothing() {
+    let answers: [&[u8]; 6] = [b"68", b"  -12  ", b"+7", b"x", b"", b"99999999999999999999"];
+    let (n, ok) = allocations(|| answers.iter().filter(|a| parse_answer(a).is_ok()).count());
+    assert_eq!((n, ok), (0, 3));
+    let (n, p) = allocations(|| parse_problem_line(b"3. 669 * 364"));
+    assert_eq!(n, 0);
+    assert!(p.is_some());
+}
+
+#[test]
+fn whole_sessions_allocate_nothing() {
+    let now = Instant::ZERO;
+    let mut echo: Box<Echo<1024>> = Box::new(Echo::new(EchoConfig::default()));
+    let mut quiz = Box::new(Quiz::new(now, QuizConfig::default(), SplitMix64::new(5)));
+    let mut player = Box::new(Player::new());
+    let data = lines_input();
+    let mut buf = vec![0u8; 4096];
+    let (n, ()) = allocations(|| {
+        let mut rest = &data[..];
+        while !rest.is_empty() {
+            let k = echo.handle_input(now, rest);
+            rest = &rest[k..];
+            while echo.poll_output(&mut buf) > 0 {}
+        }
+        // Play a whole game, bytes bouncing between player and server.
+        for _ in 0..100 {
+            let k = quiz.poll_output(&mut buf);
+            let _ = player.handle_input(now, &buf[..k]);
+            let k = player.poll_output(&mut buf);
+            let _ = quiz.handle_input(now, &buf[..k]);
+        }
+    });
+    assert_eq!(n, 0);
+    assert!(player.outcome().is_some());
+}
