@@ -135,14 +135,39 @@ fn decode_all(buf: &[u8]) -> (usize, usize) {
     (n, sum)
 }
 
+/// The peer: a hand-written decoder (`u32::from_be_bytes` and slice bounds), what the
+/// core would be without nom; the core must match it, as both only hop from header to
+/// header and never touch the payload.
+fn manual_all(buf: &[u8]) -> (usize, usize) {
+    let (mut n, mut sum, mut pos) = (0, 0, 0);
+    while let Some(head) = buf.get(pos..pos + frame::HEADER_LEN) {
+        let len = u32::from_be_bytes(head.try_into().expect("4 bytes"));
+        if len > DEFAULT_MAX_FRAME {
+            break;
+        }
+        let end = pos + frame::HEADER_LEN + len as usize;
+        let Some(payload) = buf.get(pos + frame::HEADER_LEN..end) else {
+            break;
+        };
+        n += 1;
+        sum += payload.len();
+        pos = end;
+    }
+    (n, sum)
+}
+
 fn bench_frames(c: &mut Criterion) {
     let mut g = c.benchmark_group("frame_decode_1MiB");
     for size in [16usize, 1024, 65536] {
         let buf = frame_input(size);
         assert_eq!(decode_all(&buf).1, buf.len() / (size + 4) * size);
+        assert_eq!(decode_all(&buf), manual_all(&buf));
         g.throughput(Throughput::Bytes(buf.len() as u64));
         g.bench_with_input(BenchmarkId::new("decode", size), &buf, |b, buf| {
             b.iter(|| decode_all(black_box(buf)))
+        });
+        g.bench_with_input(BenchmarkId::new("manual_peer", size), &buf, |b, buf| {
+            b.iter(|| manual_all(black_box(buf)))
         });
     }
     g.finish();
@@ -172,9 +197,11 @@ fn bench_answers(c: &mut Criterion) {
         g.bench_with_input(BenchmarkId::new("parse_answer", name), line, |b, l| {
             b.iter(|| parse_answer(black_box(l)))
         });
-        g.bench_with_input(BenchmarkId::new("std_trim_parse_peer", name), line, |b, l| {
-            b.iter(|| std_answer(black_box(l)))
-        });
+        g.bench_with_input(
+            BenchmarkId::new("std_trim_parse_peer", name),
+            line,
+            |b, l| b.iter(|| std_answer(black_box(l))),
+        );
     }
     g.finish();
 }

@@ -38,7 +38,11 @@ struct Args {
     #[arg(long, default_value = "socklab")]
     subject: String,
     /// Workloads to run (comma-separated): throughput, latency, conns, quiz.
-    #[arg(long, default_value = "throughput,latency,conns,quiz", value_delimiter = ',')]
+    #[arg(
+        long,
+        default_value = "throughput,latency,conns,quiz",
+        value_delimiter = ','
+    )]
     only: Vec<String>,
     /// Seconds per throughput cell.
     #[arg(long, default_value_t = 3.0)]
@@ -202,7 +206,13 @@ fn connect(addr: SocketAddr) -> io::Result<TcpStream> {
 /// repeated (never a `quit`/`stop` line).
 fn text_chunk(len: usize) -> Vec<u8> {
     (0..len)
-        .map(|i| if i % 64 == 63 { b'\n' } else { b'a' + (i % 26) as u8 })
+        .map(|i| {
+            if i % 64 == 63 {
+                b'\n'
+            } else {
+                b'a' + (i % 26) as u8
+            }
+        })
         .collect()
 }
 
@@ -212,7 +222,9 @@ fn text_chunk(len: usize) -> Vec<u8> {
 fn throughput(addr: SocketAddr, conns: usize, chunk: usize, secs: f64) -> io::Result<f64> {
     let dur = Duration::from_secs_f64(secs);
     let echoed = Arc::new(AtomicU64::new(0));
-    let streams: Vec<TcpStream> = (0..conns).map(|_| connect(addr)).collect::<Result<_, _>>()?;
+    let streams: Vec<TcpStream> = (0..conns)
+        .map(|_| connect(addr))
+        .collect::<Result<_, _>>()?;
     let start = Instant::now();
     let deadline = start + dur;
     let mut handles = Vec::new();
@@ -238,11 +250,15 @@ fn throughput(addr: SocketAddr, conns: usize, chunk: usize, secs: f64) -> io::Re
                     n => echoed.fetch_add(n as u64, Ordering::Relaxed),
                 };
             }
-            Err(io::Error::new(io::ErrorKind::TimedOut, "no EOF after the run"))
+            Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "no EOF after the run",
+            ))
         }));
     }
     for h in handles {
-        h.join().map_err(|_| io::Error::other("worker panicked"))??;
+        h.join()
+            .map_err(|_| io::Error::other("worker panicked"))??;
     }
     let elapsed = start.elapsed().as_secs_f64();
     Ok(echoed.load(Ordering::Relaxed) as f64 / elapsed / 1e6)
@@ -283,7 +299,10 @@ fn latency(addr: SocketAddr, conns: usize, pings: usize) -> io::Result<(f64, f64
     }
     let mut all = Vec::new();
     for h in handles {
-        all.extend(h.join().map_err(|_| io::Error::other("worker panicked"))??);
+        all.extend(
+            h.join()
+                .map_err(|_| io::Error::other("worker panicked"))??,
+        );
     }
     if all.is_empty() {
         return Err(io::Error::other("no samples"));
@@ -404,8 +423,7 @@ fn quiz(addr: SocketAddr, players: usize, games: u64, secs: f64) -> io::Result<(
         .map(|_| {
             let (started, won, lost) = (started.clone(), won.clone(), lost.clone());
             thread::spawn(move || {
-                while Instant::now() < deadline && started.fetch_add(1, Ordering::Relaxed) < games
-                {
+                while Instant::now() < deadline && started.fetch_add(1, Ordering::Relaxed) < games {
                     match play(addr) {
                         Ok(Outcome::Won) => won.fetch_add(1, Ordering::Relaxed),
                         _ => lost.fetch_add(1, Ordering::Relaxed),
@@ -536,7 +554,11 @@ fn row(
 
 fn main() {
     let args = Args::parse();
-    let parse_all = |v: &[String]| v.iter().map(|s| parse_spec(s)).collect::<Result<Vec<_>, _>>();
+    let parse_all = |v: &[String]| {
+        v.iter()
+            .map(|s| parse_spec(s))
+            .collect::<Result<Vec<_>, _>>()
+    };
     let (echo, quizzes) = match (parse_all(&args.echo), parse_all(&args.quiz)) {
         (Ok(e), Ok(q)) => (e, q),
         (Err(e), _) | (_, Err(e)) => {
@@ -562,8 +584,10 @@ fn main() {
                 );
                 eprintln!("loadgen: {label}");
                 rows.push(row(label, true, 1, &servers, |s| {
-                    repeat(args.runs, || Ok([throughput(s.addr, conns, chunk, args.secs)?]))
-                        .map(|[v]| v)
+                    repeat(args.runs, || {
+                        Ok([throughput(s.addr, conns, chunk, args.secs)?])
+                    })
+                    .map(|[v]| v)
                 }));
             }
         }
@@ -646,12 +670,7 @@ fn main() {
     }
 
     if !echo.is_empty() {
-        print_table(
-            "Echo (loopback)",
-            &echo_names,
-            &args.subject,
-            &rows,
-        );
+        print_table("Echo (loopback)", &echo_names, &args.subject, &rows);
     }
 
     if !quizzes.is_empty() && want("quiz") {

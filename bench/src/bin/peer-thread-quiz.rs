@@ -56,7 +56,12 @@ fn serve(mut stream: TcpStream, seed: u64) -> io::Result<()> {
         stream.set_read_timeout(Some(wait))?;
         let n = match stream.read(&mut inbuf) {
             Ok(n) => n,
-            Err(e) if matches!(e.kind(), io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut) => {
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
                 quiz.handle_timeout(now(epoch));
                 continue;
             }
