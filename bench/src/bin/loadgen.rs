@@ -34,7 +34,8 @@ struct Args {
     /// Quiz server, same forms. Repeatable.
     #[arg(long = "quiz", value_name = "NAME=SPEC")]
     quiz: Vec<String>,
-    /// The server under test; the others are peers, and ratios are against the best peer.
+    /// The server under test (NAME, or NAME-variant for extra configurations of it); the
+    /// others are peers, and every ratio is against the best peer of its row.
     #[arg(long, default_value = "socklab")]
     subject: String,
     /// Workloads to run (comma-separated): throughput, latency, conns, quiz.
@@ -312,6 +313,10 @@ fn latency(addr: SocketAddr, conns: usize, pings: usize) -> io::Result<(f64, f64
     Ok((pct(0.50), pct(0.99)))
 }
 
+/// Connections being opened at once by the held-connections workload: below std's
+/// listen backlog of 128, so a slow `accept` loop shows up as time, not as SYN drops.
+const CONNECTING: usize = 100;
+
 /// What the held-connections workload saw.
 struct Held {
     ok: usize,
@@ -321,7 +326,7 @@ struct Held {
     hwm_kib: Option<u64>,
 }
 
-/// Open `n` connections (at most 256 connecting at once, so the listen backlog never
+/// Open `n` connections (at most [`CONNECTING`] at once, so the listen backlog never
 /// overflows into SYN retries), prove each live with one echoed message, hold them all
 /// for `hold`, read the server's peak RSS, then close them.
 fn hold_conns(addr: SocketAddr, pid: Option<u32>, n: usize, hold: Duration) -> io::Result<Held> {
@@ -331,7 +336,7 @@ fn hold_conns(addr: SocketAddr, pid: Option<u32>, n: usize, hold: Duration) -> i
         .enable_all()
         .build()?;
     rt.block_on(async move {
-        let sem = Arc::new(tokio::sync::Semaphore::new(256));
+        let sem = Arc::new(tokio::sync::Semaphore::new(CONNECTING));
         let mut set = tokio::task::JoinSet::new();
         let start = Instant::now();
         for _ in 0..n {
@@ -357,7 +362,13 @@ fn hold_conns(addr: SocketAddr, pid: Option<u32>, n: usize, hold: Duration) -> i
         while let Some(r) = set.join_next().await {
             match r {
                 Ok(Ok(s)) => held.push(s),
-                _ => failed += 1,
+                Ok(Err(e)) => {
+                    if failed == 0 {
+                        eprintln!("loadgen:   first failed connection: {e}");
+                    }
+                    failed += 1;
+                }
+                Err(_) => failed += 1,
             }
         }
         let open_secs = start.elapsed().as_secs_f64();
@@ -487,7 +498,11 @@ fn print_table(title: &str, names: &[String], subject: &str, rows: &[Row]) {
         print!("---:|");
     }
     println!();
-    let peers: Vec<usize> = (0..names.len()).filter(|&i| names[i] != subject).collect();
+    // `socklab-chunk64k` and the like are variants of the subject, not peers.
+    let variant = format!("{subject}-");
+    let peers: Vec<usize> = (0..names.len())
+        .filter(|&i| names[i] != subject && !names[i].starts_with(&variant))
+        .collect();
     for row in rows {
         let better = |a: f64, b: f64| if row.higher_is_better { a > b } else { a < b };
         // Best peer; with no peer (or no working one), the best of all.

@@ -98,9 +98,14 @@ fn main() -> io::Result<()> {
             continue;
         };
         let seed = args.seed;
-        let _ = std::thread::Builder::new()
+        // A failed spawn drops (closes) the connection; the server keeps going, and
+        // says so, since the load table would otherwise show it only as a failed count.
+        if let Err(e) = std::thread::Builder::new()
             .stack_size(STACK)
-            .spawn(move || serve(stream, seed));
+            .spawn(move || serve(stream, seed))
+        {
+            eprintln!("peer-thread-quiz: cannot spawn a connection thread: {e}");
+        }
     }
     Ok(())
 }
