@@ -54,7 +54,10 @@ enum Mode {
     },
     /// Waiting for a frame header. A 4-byte payload is collected too before anything is
     /// sent, since the frame might be the command `quit` or `stop`.
-    Header { bytes: [u8; HEADER_LEN + 4], have: u8 },
+    Header {
+        bytes: [u8; HEADER_LEN + 4],
+        have: u8,
+    },
     /// Streaming the payload of a frame whose header was already echoed.
     Payload { remaining: u32 },
 }
@@ -266,10 +269,7 @@ impl<const N: usize> Echo<N> {
                     };
                 }
                 Mode::Payload { remaining } => {
-                    let n = rest
-                        .len()
-                        .min(*remaining as usize)
-                        .min(self.out.free());
+                    let n = rest.len().min(*remaining as usize).min(self.out.free());
                     if n == 0 {
                         break;
                     }
@@ -292,20 +292,49 @@ impl<const N: usize> Echo<N> {
         used
     }
 
-    /// On EOF, a held prefix is data after all ("a `quit` cut off by EOF is data").
+    /// On EOF, held bytes are data after all: a held prefix is not a command ("a `quit`
+    /// cut off by EOF is data"), and a frame cut off while its header (and a possible
+    /// 4-byte command) was being collected goes back as far as it got, like a cut-off
+    /// frame of any other length.
     fn release_held(&mut self) -> bool {
-        if let Mode::Raw { held, held_len, .. } = &mut self.mode {
-            let hl = *held_len as usize;
-            if hl > 0 {
-                if self.out.free() < hl {
-                    return false;
+        let upper = self.config.upper;
+        match &mut self.mode {
+            Mode::Raw { held, held_len, .. } => {
+                let hl = *held_len as usize;
+                if hl > 0 {
+                    if self.out.free() < hl {
+                        return false;
+                    }
+                    let h = *held;
+                    *held_len = 0;
+                    Self::emit(&mut self.out, upper, &h[..hl]);
                 }
-                let h = *held;
-                *held_len = 0;
-                Self::emit(&mut self.out, self.config.upper, &h[..hl]);
             }
+            Mode::Header { bytes, have } => {
+                let h = *have as usize;
+                if h > 0 {
+                    if self.out.free() < h {
+                        return false;
+                    }
+                    let b = *bytes;
+                    *have = 0;
+                    let header = h.min(HEADER_LEN);
+                    Self::emit(&mut self.out, false, &b[..header]);
+                    Self::emit(&mut self.out, upper, &b[header..h]);
+                }
+            }
+            Mode::Payload { .. } => {}
         }
         true
+    }
+
+    /// True while [`release_held`](Self::release_held) still has bytes to give back.
+    fn holds_bytes(&self) -> bool {
+        match self.mode {
+            Mode::Raw { held_len, .. } => held_len > 0,
+            Mode::Header { have, .. } => have > 0,
+            Mode::Payload { .. } => false,
+        }
     }
 }
 
@@ -352,7 +381,56 @@ impl<const N: usize> Session for Echo<N> {
     }
 
     fn wants_output(&self) -> bool {
-        !self.out.is_empty()
-            || matches!(self.mode, Mode::Raw { held_len, .. } if held_len > 0 && self.close == Some(CloseReason::PeerClosed))
+        !self.out.is_empty() || (self.close == Some(CloseReason::PeerClosed) && self.holds_bytes())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(config: EchoConfig, input: &[u8]) -> heapless::Vec<u8, 64> {
+        let mut e = Echo::<16>::new(config);
+        assert_eq!(e.handle_input(Instant::ZERO, input), input.len());
+        e.handle_eof(Instant::ZERO);
+        let mut out = heapless::Vec::new();
+        let mut buf = [0u8; 3];
+        while e.wants_output() {
+            let n = e.poll_output(&mut buf);
+            out.extend_from_slice(&buf[..n]).unwrap();
+        }
+        assert_eq!(e.poll_output(&mut buf), 0);
+        out
+    }
+
+    #[test]
+    fn frame_cut_off_by_eof_goes_back_as_far_as_it_got() {
+        let framed = EchoConfig {
+            framed: true,
+            ..EchoConfig::default()
+        };
+        // A 4-byte frame is held while it might be `quit`; EOF makes it data.
+        for input in [
+            &b"\0\0\0\x03qui\0\0\0\x04"[..],
+            b"\0\0\0\x04qu",
+            b"\0\0",
+            b"\0\0\0\x05qu",
+        ] {
+            assert_eq!(run(framed, input), input, "{input:?}");
+        }
+        let upper = EchoConfig {
+            upper: true,
+            ..framed
+        };
+        assert_eq!(run(upper, b"\0\0\0\x04ab"), b"\0\0\0\x04AB");
+        // A whole `quit` frame is still the command.
+        assert_eq!(run(framed, b"\0\0\0\x01a\0\0\0\x04quit"), b"\0\0\0\x01a");
+    }
+
+    #[test]
+    fn held_prefix_is_data_at_eof() {
+        assert_eq!(run(EchoConfig::default(), b"ab\nqui"), b"ab\nqui");
+        assert_eq!(run(EchoConfig::default(), b"ab\nquit"), b"ab\nquit");
+        assert_eq!(run(EchoConfig::default(), b"ab\nquit\nc"), b"ab\n");
     }
 }

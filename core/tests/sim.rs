@@ -18,7 +18,11 @@ pub fn exchange<S: Session>(s: &mut S, now: Instant, input: &[u8]) -> Vec<u8> {
             break;
         }
     }
-    assert!(rest.is_empty(), "session stalled with {} bytes left", rest.len());
+    assert!(
+        rest.is_empty(),
+        "session stalled with {} bytes left",
+        rest.len()
+    );
     out
 }
 
@@ -100,8 +104,10 @@ impl<C: Session, S: Session> Pair<C, S> {
                 self.step();
                 return;
             }
-            match socklab_core::time::earliest(self.server.poll_timeout(), self.client.poll_timeout())
-            {
+            match socklab_core::time::earliest(
+                self.server.poll_timeout(),
+                self.client.poll_timeout(),
+            ) {
                 Some(t) => {
                     self.now = self.now.max(t);
                     self.server.handle_timeout(self.now);

@@ -23,7 +23,10 @@ fn echo_returns_every_byte_unchanged() {
     let mut e = echo(EchoConfig::default());
     let all: Vec<u8> = (0..=255u8).cycle().take(5000).collect();
     assert_eq!(exchange(&mut e, T0, &all), all);
-    assert_eq!(exchange(&mut e, T0, b"hello\r\nworld\n"), b"hello\r\nworld\n");
+    assert_eq!(
+        exchange(&mut e, T0, b"hello\r\nworld\n"),
+        b"hello\r\nworld\n"
+    );
     assert_eq!(e.close_reason(), None);
 }
 
@@ -145,7 +148,10 @@ fn framed_echo_upper_and_commands() {
     assert_eq!(out, framed(&[b"HI THERE"]));
     assert_eq!(events(&mut e), vec![Event::StopServer]);
 
-    let mut e = echo(EchoConfig { allow_stop: false, ..cfg });
+    let mut e = echo(EchoConfig {
+        allow_stop: false,
+        ..cfg
+    });
     let out = exchange(&mut e, T0, &framed(&[b"stop", b"quit", b"x"]));
     assert_eq!(out, framed(&[b"STOP"]));
     assert_eq!(e.close_reason(), Some(CloseReason::Quit));
@@ -292,7 +298,10 @@ fn quiz_negative_operands_are_written_with_a_minus() {
     let mut p = Pair::new(Player::new(), Quiz::new(T0, cfg, SplitMix64::new(3)));
     p.run(1000);
     let text = String::from_utf8(p.server_sent.clone()).unwrap();
-    assert!(text.lines().skip(1).take(50).all(|l| l.contains(". -")), "{text}");
+    assert!(
+        text.lines().skip(1).take(50).all(|l| l.contains(". -")),
+        "{text}"
+    );
     assert_eq!(p.client.outcome(), Some(Outcome::Won));
 }
 
@@ -370,6 +379,10 @@ fn idle_wrapper_closes_silent_sessions_only() {
     assert_eq!(s.close_reason(), None, "input at 200 s restarted the clock");
     s.handle_timeout(Instant::from_millis(500_000));
     assert_eq!(s.close_reason(), Some(CloseReason::Timeout));
-    assert_eq!(s.handle_input(t, b"late"), 4, "a closed session ignores input");
+    assert_eq!(
+        s.handle_input(t, b"late"),
+        4,
+        "a closed session ignores input"
+    );
     assert_eq!(drain(&mut s, &mut Vec::new()), 0);
 }

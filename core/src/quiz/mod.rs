@@ -10,7 +10,9 @@ mod problem;
 
 pub use answer::{AnswerError, parse_answer};
 pub use player::{Outcome, Player};
-pub use problem::{MAX_OPERAND, Op, Problem, ServerLine, parse_problem_line, parse_server_line, text};
+pub use problem::{
+    MAX_OPERAND, Op, Problem, ServerLine, parse_problem_line, parse_server_line, text,
+};
 
 use crate::line::{LineError, LineReader, MAX_LINE_BUF};
 use crate::outbuf::OutBuf;

@@ -177,7 +177,6 @@ pub fn parse_server_line(line: &[u8]) -> ServerLine {
     }
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
