@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Build the release binaries and run loadgen against socklab and both peer servers.
 # loadgen spawns every server itself (port 0), reads its `listening on` line, and kills
-# exactly those PIDs when done. Extra arguments go to loadgen (e.g. --runs 3, --secs 5).
+# exactly those PIDs when done. Each throughput and latency cell is run RUNS times
+# (default 3) and the median kept, since the 2 cores are shared. Extra arguments go to
+# loadgen (e.g. --secs 5, --only throughput).
 # Output: a markdown table on stdout, progress on stderr.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,4 +15,5 @@ exec "$T/loadgen" \
   --echo "thread=$T/peer-thread-echo --port 0" \
   --quiz "socklab=$T/socklab serve quiz --port 0 -q --seed 1" \
   --quiz "thread-core=$T/peer-thread-quiz --port 0 --seed 1" \
+  --runs "${RUNS:-3}" \
   "$@"

@@ -167,13 +167,13 @@ fn start(spec: &ServerSpec) -> Result<Running, String> {
         pid: Some(pid),
         child: Some(child),
     };
-    let line = rx.recv_timeout(Duration::from_secs(10)).map_err(|_| {
-        format!(
-            "{}: no `listening on` line within 10 s from {}",
-            spec.name,
-            argv.join(" ")
-        )
-    })?;
+    let line = rx
+        .recv_timeout(Duration::from_secs(10))
+        .map_err(|e| match e {
+            mpsc::RecvTimeoutError::Timeout => "no `listening on` line within 10 s",
+            mpsc::RecvTimeoutError::Disconnected => "exited before `listening on`",
+        })
+        .map_err(|why| format!("{}: {why} ({})", spec.name, argv.join(" ")))?;
     running.addr = line
         .parse()
         .map_err(|_| format!("{}: bad address in `listening on {line}`", spec.name))?;
@@ -638,7 +638,11 @@ fn main() {
         let mut hwm = Vec::new();
         for spec in &echo {
             eprintln!("loadgen: {} connections held on {}", args.conns, spec.name);
-            let r = start(spec).and_then(|run| {
+            let r = start(spec).map_err(|e| {
+                eprintln!("loadgen:   {e}");
+                "did not start".to_string()
+            });
+            let r = r.and_then(|run| {
                 hold_conns(
                     run.addr,
                     run.pid,
@@ -713,7 +717,13 @@ fn main() {
         }
     }
     println!(
-        "\nLoad average (1/5/15 min) before: {load_before}; after: {}. \
+        "\nSettings: {} s per throughput cell, median of {} run(s) per throughput and \
+         latency cell, {} pings per latency connection, {} connections held {} s, \
+         at most {} quiz games or {} s; RLIMIT_NOFILE {nofile}.",
+        args.secs, args.runs, args.pings, args.conns, args.hold_secs, args.games, args.quiz_secs
+    );
+    println!(
+        "Load average (1/5/15 min) before: {load_before}; after: {}. \
          loadgen runs on the same cores as the servers.",
         loadavg()
     );
