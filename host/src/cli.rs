@@ -1,28 +1,357 @@
 //! Command-line parsing and dispatch.
+//!
+//! `socklab serve <service>` runs servers; every other subcommand is a client. Flags that
+//! every server shares live in `ServerFlags` and are flattened into each `serve`
+//! subcommand, so a new service gets `--host`, `--max-conns`, `-v` and the rest for free
+//! and they read the same everywhere.
 
-use clap::{Parser, Subcommand};
+use std::net::{IpAddr, Ipv4Addr};
+use std::path::PathBuf;
+use std::process::ExitCode;
 
-/// socket-programming lab services and clients.
+use clap::{Args, CommandFactory, Parser, Subcommand};
+use socklab_core::Duration;
+use socklab_core::echo::{DEFAULT_CHUNK, EchoConfig};
+use socklab_core::frame::DEFAULT_MAX_FRAME;
+use socklab_core::quiz::QuizConfig;
+
+use crate::log::{Level, Logger};
+use crate::server::{self, EchoService, Listen, QuizService, Service};
+
+/// Socket-programming lab services and clients.
 #[derive(Debug, Parser)]
-#[command(name = "socklab", version)]
+#[command(name = "socklab", version, after_help = EXAMPLES)]
 pub struct Cli {
     #[command(subcommand)]
     command: Command,
 }
 
+const EXAMPLES: &str = "\
+Examples:
+  socklab serve echo                      echo server on 127.0.0.1:9090
+  socklab serve quiz --port 4000 --seed 7 the same quiz for every player
+  socklab serve all --host ::             every service, on all IPv6/IPv4 addresses
+  socklab echo                            talk to the echo server
+  socklab quiz                            let the client play the quiz";
+
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run a server (see `socklab serve --help`).
+    Serve(ServeArgs),
     /// Talk to an echo server.
     Echo(crate::client::echo::EchoClientArgs),
     /// Play the arithmetic quiz.
     Quiz(crate::client::quiz::QuizClientArgs),
 }
 
+#[derive(Debug, Args)]
+struct ServeArgs {
+    #[command(subcommand)]
+    service: ServeCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum ServeCommand {
+    /// Echo every byte back (TCP 9090).
+    #[command(after_help = ECHO_EXAMPLES)]
+    Echo {
+        #[command(flatten)]
+        port: PortFlag,
+        #[command(flatten)]
+        server: ServerFlags,
+        #[command(flatten)]
+        echo: EchoFlags,
+    },
+    /// The arithmetic quiz (TCP 31337).
+    #[command(after_help = QUIZ_EXAMPLES)]
+    Quiz {
+        #[command(flatten)]
+        port: PortFlag,
+        #[command(flatten)]
+        server: ServerFlags,
+        #[command(flatten)]
+        quiz: QuizFlags,
+    },
+    /// Every service, each on its default port, in one process.
+    #[command(after_help = ALL_EXAMPLES)]
+    All {
+        #[command(flatten)]
+        server: ServerFlags,
+        #[command(flatten)]
+        echo: EchoFlags,
+        #[command(flatten)]
+        quiz: QuizFlags,
+    },
+}
+
+const ECHO_EXAMPLES: &str = "\
+Examples:
+  socklab serve echo                       listen on 127.0.0.1:9090
+  socklab serve echo --upper --allow-stop  answer in capitals; the line `stop` stops it
+  socklab serve echo --port 0 -vv          any free port, hex dump of every chunk
+  printf 'hello\\nquit\\n' | nc 127.0.0.1 9090";
+
+const QUIZ_EXAMPLES: &str = "\
+Examples:
+  socklab serve quiz                        10 problems, operands 0..=999
+  socklab serve quiz --count 3 --seed 42    the same 3 problems for everyone
+  socklab serve quiz --min=-50 --max 50     negative operands too
+  nc 127.0.0.1 31337";
+
+const ALL_EXAMPLES: &str = "\
+Examples:
+  socklab serve all                 echo on 9090, quiz on 31337
+  socklab serve all --port-auto     move on to the next free port where one is taken
+  socklab serve all --host 0.0.0.0  serve the network, not only this machine";
+
+/// Flags every server shares (§0).
+#[derive(Debug, Clone, Args)]
+struct ServerFlags {
+    /// Address to listen on: 127.0.0.1 for this machine only, 0.0.0.0 or :: for the
+    /// network. IPv4 or IPv6.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    host: IpAddr,
+    /// When the port is taken, try the next ones (up to 100).
+    #[arg(long)]
+    port_auto: bool,
+    /// Close a connection that sent nothing for this many seconds.
+    #[arg(long, value_name = "S", default_value_t = 300,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout: u64,
+    /// Most connections open at once; more are closed as soon as accepted.
+    #[arg(long, value_name = "N", default_value_t = 10_000,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_conns: u32,
+    /// Log more: -v one line per chunk, -vv also a hex dump of each chunk.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    verbose: u8,
+    /// Log only errors.
+    #[arg(short, long, conflicts_with = "verbose")]
+    quiet: bool,
+    /// Append the log to FILE instead of standard error.
+    #[arg(long, value_name = "FILE")]
+    log_file: Option<PathBuf>,
+}
+
+/// `--port`, for the commands that serve a single service.
+#[derive(Debug, Clone, Args)]
+struct PortFlag {
+    /// Port to listen on (default: the service's own port); 0 lets the OS choose.
+    #[arg(long)]
+    port: Option<u16>,
+}
+
+/// Flags of the echo service (§1).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Echo options")]
+struct EchoFlags {
+    /// Read at most this many bytes at a time.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_CHUNK,
+          value_parser = parse_chunk)]
+    chunk: usize,
+    /// Upper-case ASCII letters on the way back.
+    #[arg(long)]
+    upper: bool,
+    /// Let a client stop the whole server with the line `stop`.
+    #[arg(long)]
+    allow_stop: bool,
+    /// Echo length-prefixed frames (4-byte big-endian length, then payload).
+    #[arg(long)]
+    framed: bool,
+    /// Largest frame payload accepted with --framed; a longer one closes the connection.
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FRAME)]
+    max_frame: u32,
+}
+
+/// Flags of the quiz service (§2).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Quiz options")]
+struct QuizFlags {
+    /// Number of problems to solve.
+    #[arg(long, value_name = "N", default_value_t = QuizConfig::DEFAULT_COUNT)]
+    count: u32,
+    /// Give every player the same problems, on every run.
+    #[arg(long, value_name = "S")]
+    seed: Option<u64>,
+    /// Smallest operand (may be negative: --min=-50).
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 0,
+        allow_negative_numbers = true
+    )]
+    min: i64,
+    /// Largest operand.
+    #[arg(
+        long,
+        value_name = "N",
+        default_value_t = 999,
+        allow_negative_numbers = true
+    )]
+    max: i64,
+    /// Seconds allowed for each answer.
+    #[arg(long, value_name = "S", default_value_t = 60,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    answer_timeout: u64,
+}
+
+/// The largest `--chunk`: reads land in one shared buffer of this size at most.
+const MAX_CHUNK: usize = 1 << 20;
+
+fn parse_chunk(s: &str) -> Result<usize, String> {
+    let n: usize = s.parse().map_err(|e| format!("{e}"))?;
+    if (1..=MAX_CHUNK).contains(&n) {
+        Ok(n)
+    } else {
+        Err(format!("must be between 1 and {MAX_CHUNK} bytes"))
+    }
+}
+
+impl EchoFlags {
+    fn service(&self, idle: Duration) -> EchoService {
+        EchoService {
+            config: EchoConfig {
+                upper: self.upper,
+                allow_stop: self.allow_stop,
+                framed: self.framed,
+                max_frame: self.max_frame,
+            },
+            chunk: self.chunk,
+            idle,
+        }
+    }
+}
+
+impl QuizFlags {
+    /// The quiz service, or clap's usage error for `serve <subcommand>` (exit 2) when
+    /// the flags contradict each other.
+    fn service(&self, idle: Duration, subcommand: &str) -> QuizService {
+        let answer = Duration::from_secs(self.answer_timeout);
+        let config = match QuizConfig::new(self.count, self.min, self.max, answer) {
+            Ok(c) => c,
+            Err(e) => usage_error(subcommand, e),
+        };
+        QuizService {
+            config,
+            seed: self.seed,
+            idle,
+        }
+    }
+}
+
+impl ServerFlags {
+    fn idle(&self) -> Duration {
+        Duration::from_secs(self.idle_timeout)
+    }
+}
+
 /// Entry point of the binary.
-pub fn main() -> std::process::ExitCode {
+pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
         Command::Echo(a) => crate::client::echo::run(&a, 0),
         Command::Quiz(a) => crate::client::quiz::run(&a, 0),
+        Command::Serve(s) => serve(s.service),
+    }
+}
+
+fn serve(cmd: ServeCommand) -> ExitCode {
+    let (flags, listens) = match cmd {
+        ServeCommand::Echo { server, port, echo } => {
+            let svc = echo.service(server.idle());
+            let listen = single(Box::new(svc), port.port);
+            (server, vec![listen])
+        }
+        ServeCommand::Quiz { server, port, quiz } => {
+            let svc = quiz.service(server.idle(), "quiz");
+            let listen = single(Box::new(svc), port.port);
+            (server, vec![listen])
+        }
+        ServeCommand::All { server, echo, quiz } => {
+            // Every service implemented so far, each on its §0 default port.
+            let services: Vec<Box<dyn Service>> = vec![
+                Box::new(echo.service(server.idle())),
+                Box::new(quiz.service(server.idle(), "all")),
+            ];
+            let listens = services.into_iter().map(|s| single(s, None)).collect();
+            (server, listens)
+        }
+    };
+    let level = Level::from_flags(flags.quiet, flags.verbose);
+    let log = match &flags.log_file {
+        None => Logger::stderr(level),
+        Some(path) => match Logger::file(level, path) {
+            Ok(l) => l,
+            Err(e) => {
+                let why = server::listener::describe(&e);
+                eprintln!("socklab: cannot open log file {}: {why}", path.display());
+                return ExitCode::FAILURE;
+            }
+        },
+    };
+    let opts = server::Options {
+        host: flags.host,
+        port_auto: flags.port_auto,
+        max_conns: flags.max_conns as usize,
+    };
+    match server::run(listens, &opts, log.clone()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            // The message must reach the user even when the log goes to a file.
+            eprintln!("socklab: {e:#}");
+            if flags.log_file.is_some() {
+                log.error("socklab", server::Pid, format_args!("{e:#}"));
+            }
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Exit with a clap-style error whose usage line is that of `socklab serve <sub>`.
+fn usage_error(sub: &str, msg: impl std::fmt::Display) -> ! {
+    let mut cmd = Cli::command();
+    cmd.build();
+    let serve = cmd.find_subcommand_mut("serve").expect("serve subcommand");
+    let sub = serve.find_subcommand_mut(sub).expect("serve subcommand");
+    sub.error(clap::error::ErrorKind::ValueValidation, msg)
+        .exit()
+}
+
+fn single(service: Box<dyn Service>, port: Option<u16>) -> Listen {
+    let port = port.unwrap_or_else(|| service.default_port());
+    Listen { service, port }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_is_well_formed() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn negative_operands_parse() {
+        let cli =
+            Cli::try_parse_from(["socklab", "serve", "quiz", "--min", "-5", "--max=7"]).unwrap();
+        let Command::Serve(ServeArgs {
+            service: ServeCommand::Quiz { quiz, .. },
+        }) = cli.command
+        else {
+            panic!("not serve quiz");
+        };
+        assert_eq!((quiz.min, quiz.max), (-5, 7));
+    }
+
+    #[test]
+    fn chunk_zero_is_refused() {
+        let err = Cli::try_parse_from(["socklab", "serve", "echo", "--chunk", "0"]).unwrap_err();
+        assert!(err.to_string().contains("must be between 1 and"), "{err}");
+    }
+
+    #[test]
+    fn all_takes_no_port() {
+        assert!(Cli::try_parse_from(["socklab", "serve", "all", "--port", "1"]).is_err());
     }
 }

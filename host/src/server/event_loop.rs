@@ -1,0 +1,450 @@
+//! The loop: accept, dispatch readiness to connections, fire deadlines, stop gracefully.
+//!
+//! Everything runs on one thread and nothing blocks, so a slow or silent client only
+//! ever costs its own bounded buffers. Fairness: a connection reads a bounded number of
+//! chunks per turn and a listener accepts a bounded number of connections per turn;
+//! whoever still has work goes on a list served on the next turn, after everyone else's
+//! events.
+
+use std::net::SocketAddr;
+use std::time::Duration as StdDuration;
+
+use anyhow::Context as _;
+use mio::net::TcpListener;
+use mio::{Events, Interest, Poll, Token};
+use socklab_core::session::CloseReason;
+use socklab_core::{Duration, Instant};
+
+use super::Options;
+use super::conn::{Conn, Ctx, Step};
+use super::service::Service;
+use super::signal::StopSignals;
+use super::timers::Timers;
+use crate::log::Logger;
+
+const SIGNALS: Token = Token(0);
+/// Listener `i` has token `LISTENER_BASE + i`.
+const LISTENER_BASE: usize = 1;
+/// Connection slot `s` has token `CONN_BASE + s`.
+const CONN_BASE: usize = 1024;
+
+/// Connections one listener accepts per turn.
+const ACCEPTS_PER_TURN: usize = 64;
+/// Pause before accepting again after `accept` failed (e.g. out of file descriptors):
+/// the listener stays readable, and an edge-triggered poll would not say so again.
+const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
+/// How long a stopping server keeps handing over what it owes (§1: exit within 2 s).
+const STOP_GRACE: Duration = Duration::from_millis(1500);
+/// Size of the buffer gathering session output for one `write`: 16 reads of the
+/// default chunk. It also bounds what a connection keeps when its socket is full.
+const WRITE_BUF: usize = 16 * 1024;
+
+struct Listening {
+    listener: TcpListener,
+    service: Box<dyn Service>,
+    addr: SocketAddr,
+}
+
+/// Connection slots; a freed slot is reused so tokens stay small.
+#[derive(Default)]
+struct Slots {
+    slots: Vec<Option<Conn>>,
+    free: Vec<usize>,
+}
+
+impl Slots {
+    fn vacant(&mut self) -> usize {
+        self.free.pop().unwrap_or_else(|| {
+            self.slots.push(None);
+            self.slots.len() - 1
+        })
+    }
+
+    fn get_mut(&mut self, slot: usize) -> Option<&mut Conn> {
+        self.slots.get_mut(slot).and_then(Option::as_mut)
+    }
+
+    fn remove(&mut self, slot: usize) -> Option<Conn> {
+        let c = self.slots.get_mut(slot)?.take();
+        if c.is_some() {
+            self.free.push(slot);
+        }
+        c
+    }
+
+    fn occupied(&self) -> impl Iterator<Item = usize> + '_ {
+        self.slots
+            .iter()
+            .enumerate()
+            .filter_map(|(i, c)| c.as_ref().map(|_| i))
+    }
+
+    fn is_empty(&self) -> bool {
+        self.free.len() == self.slots.len()
+    }
+}
+
+/// A bound server, ready to [`run`](Server::run).
+pub struct Server {
+    poll: Poll,
+    listeners: Vec<Option<Listening>>,
+    conns: Slots,
+    /// Connections counted against `--max-conns` (lingering ones are not: their session
+    /// is over).
+    active: usize,
+    max_conns: usize,
+    timers: Timers,
+    /// Connections and listeners with work left over from their last turn.
+    again: Vec<Token>,
+    accept_retry: Option<Instant>,
+    signals: StopSignals,
+    log: Logger,
+    epoch: std::time::Instant,
+    read_buf: Vec<u8>,
+    write_buf: Vec<u8>,
+    stop_deadline: Option<Instant>,
+}
+
+impl Server {
+    /// Register the bound listeners and the stop signals.
+    pub fn new(
+        bound: Vec<(Box<dyn Service>, TcpListener)>,
+        opts: &Options,
+        log: Logger,
+    ) -> anyhow::Result<Server> {
+        let poll = Poll::new().context("cannot create the event loop")?;
+        let signals = StopSignals::register(poll.registry(), SIGNALS)
+            .context("cannot install the SIGINT/SIGTERM handlers")?;
+        let mut listeners = Vec::new();
+        let mut chunk = 1;
+        for (i, (service, mut listener)) in bound.into_iter().enumerate() {
+            poll.registry()
+                .register(&mut listener, Token(LISTENER_BASE + i), Interest::READABLE)
+                .context("cannot register the listener")?;
+            let addr = listener
+                .local_addr()
+                .context("cannot read the bound address")?;
+            chunk = chunk.max(service.chunk());
+            listeners.push(Some(Listening {
+                listener,
+                service,
+                addr,
+            }));
+        }
+        Ok(Server {
+            poll,
+            listeners,
+            conns: Slots::default(),
+            active: 0,
+            max_conns: opts.max_conns,
+            timers: Timers::default(),
+            again: Vec::new(),
+            accept_retry: None,
+            signals,
+            log,
+            epoch: std::time::Instant::now(),
+            read_buf: vec![0; chunk],
+            write_buf: vec![0; WRITE_BUF],
+            stop_deadline: None,
+        })
+    }
+
+    /// The addresses really bound (port 0 and `--port-auto` resolved).
+    pub fn local_addrs(&self) -> Vec<SocketAddr> {
+        self.listeners.iter().flatten().map(|l| l.addr).collect()
+    }
+
+    fn now(&self) -> Instant {
+        Instant::from_millis(self.epoch.elapsed().as_millis() as u64)
+    }
+
+    /// Serve until stopped by a signal or by a session (echo's `stop`).
+    pub fn run(&mut self) -> anyhow::Result<()> {
+        for l in self.listeners.iter().flatten() {
+            self.log
+                .event(l.service.name(), l.addr, "listening for clients");
+        }
+        let mut events = Events::with_capacity(1024);
+        loop {
+            let timeout = self.poll_timeout();
+            if let Err(e) = self.poll.poll(&mut events, timeout) {
+                if e.kind() == std::io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(e).context("waiting for events failed");
+            }
+            let now = self.now();
+            for event in events.iter() {
+                match event.token() {
+                    SIGNALS => {
+                        if let Some(sig) = self.signals.received() {
+                            self.begin_stop(now, format_args!("{sig} received"));
+                        }
+                    }
+                    Token(t) if t >= CONN_BASE => {
+                        let slot = t - CONN_BASE;
+                        if let Some(c) = self.conns.get_mut(slot) {
+                            c.on_event(event);
+                            self.drive(slot, now);
+                        }
+                    }
+                    Token(t) => self.accept(t - LISTENER_BASE, now),
+                }
+            }
+            self.fire_timers(now);
+            for token in std::mem::take(&mut self.again) {
+                match token.0 {
+                    t if t >= CONN_BASE => self.drive(t - CONN_BASE, now),
+                    t => self.accept(t - LISTENER_BASE, now),
+                }
+            }
+            if let Some(deadline) = self.stop_deadline {
+                if self.conns.is_empty() {
+                    break;
+                }
+                if now >= deadline {
+                    self.abandon_all();
+                    break;
+                }
+            }
+        }
+        self.log.event("socklab", super::Pid, "server stopped");
+        Ok(())
+    }
+
+    /// How long poll may sleep: not at all if work is left over, else until the next
+    /// deadline.
+    fn poll_timeout(&self) -> Option<StdDuration> {
+        if !self.again.is_empty() {
+            return Some(StdDuration::ZERO);
+        }
+        let next = [self.timers.next(), self.accept_retry, self.stop_deadline]
+            .into_iter()
+            .flatten()
+            .min()?;
+        let ms = next.saturating_since(self.now()).total_millis();
+        Some(StdDuration::from_millis(ms))
+    }
+
+    fn fire_timers(&mut self, now: Instant) {
+        if self.accept_retry.is_some_and(|t| now >= t) {
+            self.accept_retry = None;
+            for i in 0..self.listeners.len() {
+                self.accept(i, now);
+            }
+        }
+        while let Some(slot) = self.timers.pop_due(now) {
+            let Some(conn) = self.conns.get_mut(slot) else {
+                continue;
+            };
+            conn.timer = None;
+            if conn.on_timeout(now) {
+                if !conn.is_lingering() {
+                    let what = format_args!(
+                        "client disconnected ({}; gave up delivering {} bytes)",
+                        conn.close_reason(),
+                        conn.undelivered()
+                    );
+                    self.log.event(conn.service(), conn.peer(), what);
+                    self.active -= 1;
+                }
+                self.remove(slot);
+            } else {
+                self.drive(slot, now);
+            }
+        }
+    }
+
+    fn accept(&mut self, index: usize, now: Instant) {
+        for _ in 0..ACCEPTS_PER_TURN {
+            let Some(Some(l)) = self.listeners.get_mut(index) else {
+                return;
+            };
+            let (name, addr) = (l.service.name(), l.addr);
+            match l.listener.accept() {
+                Ok((stream, peer)) => self.admit(index, stream, peer, now),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::Interrupted | std::io::ErrorKind::ConnectionAborted
+                    ) => {}
+                Err(e) => {
+                    let what = format_args!(
+                        "cannot accept a connection: {}",
+                        super::listener::describe(&e)
+                    );
+                    self.log.error(name, addr, what);
+                    self.accept_retry = Some(now + ACCEPT_BACKOFF);
+                    return;
+                }
+            }
+        }
+        self.again.push(Token(LISTENER_BASE + index));
+    }
+
+    fn admit(&mut self, index: usize, stream: mio::net::TcpStream, peer: SocketAddr, now: Instant) {
+        let Some(Some(l)) = self.listeners.get_mut(index) else {
+            return;
+        };
+        let name = l.service.name();
+        if self.active >= self.max_conns {
+            // §0: closed at once; echo and quiz send nothing.
+            let what = format_args!(
+                "client rejected (server full: {} connections, --max-conns {})",
+                self.active, self.max_conns
+            );
+            self.log.event(name, peer, what);
+            return;
+        }
+        // Nagle stays on: every answer goes out in one write per read anyway, and with
+        // TCP_NODELAY a stream echoed in 1 KiB reads became 1 KiB segments, which cut
+        // loopback throughput to a quarter of a tokio echo's.
+        let session = l.service.open(now);
+        let (chunk, dump) = (l.service.chunk(), l.service.dump_payloads());
+        let slot = self.conns.vacant();
+        let token = Token(CONN_BASE + slot);
+        match Conn::new(
+            stream,
+            token,
+            peer,
+            name,
+            chunk,
+            dump,
+            session,
+            self.poll.registry(),
+        ) {
+            Ok(conn) => {
+                self.conns.slots[slot] = Some(conn);
+                self.active += 1;
+                self.log.event(name, peer, "client connected");
+                self.drive(slot, now);
+            }
+            Err(e) => {
+                self.conns.free.push(slot);
+                let what = format_args!("cannot register a connection: {e}");
+                self.log.error(name, peer, what);
+            }
+        }
+    }
+
+    /// Drive one connection and act on the outcome: close, linger, remove, re-arm.
+    fn drive(&mut self, slot: usize, now: Instant) {
+        let Some(conn) = self.conns.slots.get_mut(slot).and_then(Option::as_mut) else {
+            return;
+        };
+        let mut ctx = Ctx {
+            now,
+            registry: self.poll.registry(),
+            log: &self.log,
+            read_buf: &mut self.read_buf,
+            write_buf: &mut self.write_buf,
+            stop_requested: false,
+        };
+        let step = conn.drive(&mut ctx);
+        let stop = ctx.stop_requested;
+        let peer = conn.peer();
+        let remove = match step {
+            Step::Wait => false,
+            Step::Again => {
+                self.again.push(Token(CONN_BASE + slot));
+                false
+            }
+            Step::Closed(reason, err) => {
+                let what = match (reason, err) {
+                    (CloseReason::Reset, Some(e)) if !is_reset(&e) => format!(
+                        "client disconnected (reset: {})",
+                        super::listener::describe(&e)
+                    ),
+                    _ => format!("client disconnected ({reason})"),
+                };
+                self.log.event(conn.service(), peer, what);
+                self.active -= 1;
+                let linger = conn.close(reason, now);
+                if linger {
+                    // Whatever arrived already is discarded at once.
+                    self.again.push(Token(CONN_BASE + slot));
+                }
+                !linger
+            }
+            Step::Remove => true,
+        };
+        if remove {
+            self.remove(slot);
+        } else if let Some(conn) = self.conns.get_mut(slot) {
+            // Filed lazily: an entry earlier than the real deadline only fires early and
+            // is filed again, which spares two tree operations on every read (each read
+            // pushes the idle deadline back).
+            let next = conn.deadline();
+            if next.is_some() && (conn.timer.is_none() || next < conn.timer) {
+                conn.timer = self.timers.update(slot, conn.timer, next);
+            }
+        }
+        if stop {
+            self.begin_stop(now, format_args!("stop requested by {peer}"));
+        }
+    }
+
+    fn remove(&mut self, slot: usize) {
+        if let Some(mut conn) = self.conns.remove(slot) {
+            self.timers.update(slot, conn.timer, None);
+            conn.deregister(self.poll.registry());
+        }
+    }
+
+    /// Close the listeners and let every connection finish handing over what it owes.
+    /// A second request (another Ctrl-C) cuts the grace period short.
+    fn begin_stop(&mut self, now: Instant, why: std::fmt::Arguments<'_>) {
+        if self.stop_deadline.is_some() {
+            self.stop_deadline = Some(now);
+            return;
+        }
+        self.log.event(
+            "socklab",
+            super::Pid,
+            format_args!("server stopping ({why})"),
+        );
+        for l in self.listeners.iter_mut() {
+            if let Some(mut l) = l.take() {
+                let _ = self.poll.registry().deregister(&mut l.listener);
+            }
+        }
+        self.accept_retry = None;
+        self.stop_deadline = Some(now + STOP_GRACE);
+        let slots: Vec<usize> = self.conns.occupied().collect();
+        for slot in slots {
+            let Some(conn) = self.conns.get_mut(slot) else {
+                continue;
+            };
+            if conn.is_lingering() {
+                self.remove(slot);
+            } else {
+                conn.begin_stop();
+                self.again.push(Token(CONN_BASE + slot));
+            }
+        }
+    }
+
+    /// The grace period is over: drop whoever is left.
+    fn abandon_all(&mut self) {
+        let slots: Vec<usize> = self.conns.occupied().collect();
+        for slot in slots {
+            if let Some(conn) = self.conns.get_mut(slot) {
+                if !conn.is_lingering() {
+                    let what = format_args!(
+                        "client disconnected (server stopping; gave up delivering {} bytes)",
+                        conn.undelivered()
+                    );
+                    self.log.event(conn.service(), conn.peer(), what);
+                }
+            }
+            self.remove(slot);
+        }
+    }
+}
+
+/// Errors that mean the peer reset the connection, logged simply as "reset".
+fn is_reset(e: &std::io::Error) -> bool {
+    use std::io::ErrorKind::*;
+    matches!(e.kind(), ConnectionReset | ConnectionAborted | BrokenPipe)
+}

@@ -1,0 +1,115 @@
+//! Binding a service's port, with §0's `--port-auto` and its error messages.
+
+use std::io;
+use std::net::{IpAddr, SocketAddr};
+
+use mio::net::TcpListener;
+
+/// How many ports `--port-auto` tries, the requested one included.
+pub const PORT_AUTO_TRIES: u16 = 100;
+
+/// Why no port could be bound; its `Display` is the one-line message the user sees.
+#[derive(Debug)]
+pub struct BindError {
+    host: IpAddr,
+    first: u16,
+    last: u16,
+    error: io::Error,
+}
+
+impl std::fmt::Display for BindError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let first = SocketAddr::new(self.host, self.first);
+        if self.first == self.last {
+            write!(f, "cannot listen on {first}: {}", describe(&self.error))
+        } else {
+            write!(
+                f,
+                "cannot listen on {first} nor on any port up to {}: {}",
+                self.last,
+                describe(&self.error)
+            )
+        }
+    }
+}
+
+impl std::error::Error for BindError {}
+
+/// An OS error in the words of a person, without the `(os error 98)` suffix.
+pub fn describe(e: &io::Error) -> String {
+    match e.kind() {
+        io::ErrorKind::AddrInUse => "address already in use".into(),
+        io::ErrorKind::AddrNotAvailable => {
+            "address not available (it is not an address of this machine)".into()
+        }
+        io::ErrorKind::PermissionDenied => "permission denied".into(),
+        _ => {
+            let s = e.to_string();
+            match s.find(" (os error") {
+                Some(i) => s[..i].to_lowercase(),
+                None => s,
+            }
+        }
+    }
+}
+
+/// Bind `host:port`. With `auto`, a port already in use moves on to the next one, up to
+/// [`PORT_AUTO_TRIES`] ports; any other error stops at once since the next port would
+/// fail the same way. Port 0 lets the OS choose and never needs retrying.
+pub fn bind(host: IpAddr, port: u16, auto: bool) -> Result<TcpListener, BindError> {
+    let tries = if auto && port != 0 {
+        PORT_AUTO_TRIES
+    } else {
+        1
+    };
+    let mut last = port;
+    let mut error = None;
+    for i in 0..tries {
+        let Some(p) = port.checked_add(i) else { break };
+        last = p;
+        match TcpListener::bind(SocketAddr::new(host, p)) {
+            Ok(l) => return Ok(l),
+            Err(e) => {
+                let retry = e.kind() == io::ErrorKind::AddrInUse;
+                error = Some(e);
+                if !retry {
+                    break;
+                }
+            }
+        }
+    }
+    Err(BindError {
+        host,
+        first: port,
+        last,
+        error: error.unwrap_or_else(|| io::Error::other("no port left to try")),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    #[test]
+    fn busy_port_is_named() {
+        let held = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let port = held.local_addr().unwrap().port();
+        let err = bind(IpAddr::V4(Ipv4Addr::LOCALHOST), port, false).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("cannot listen on 127.0.0.1:{port}: address already in use")
+        );
+    }
+
+    #[test]
+    fn port_auto_moves_on() {
+        let held = TcpListener::bind("127.0.0.1:0".parse().unwrap()).unwrap();
+        let port = held.local_addr().unwrap().port();
+        if port == u16::MAX {
+            return;
+        }
+        let l = bind(IpAddr::V4(Ipv4Addr::LOCALHOST), port, true).unwrap();
+        assert!(l.local_addr().unwrap().port() > port);
+    }
+}

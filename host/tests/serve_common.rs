@@ -1,0 +1,271 @@
+//! §0 rules every server follows (binding, limits, idle timeout, signals, logging, one
+//! event loop for `serve all`), over real loopback sockets against the built binary.
+
+mod serve_support;
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::thread;
+
+use serve_support::*;
+
+#[test]
+fn idle_connection_is_closed() {
+    let server = serve(&["echo", "--port", "0", "--idle-timeout", "1"], 1);
+    let mut c = server.connect();
+    assert_eq!(read_to_eof(&mut c), b"");
+    server.wait_log("client disconnected (timeout)");
+}
+
+#[test]
+fn input_keeps_a_connection_alive_until_it_goes_idle() {
+    let server = serve(&["echo", "--port", "0", "--idle-timeout", "1"], 1);
+    let mut c = server.connect();
+    assert_eq!(round_trip(&mut c, b"ping\n"), b"ping\n");
+    assert_eq!(read_to_eof(&mut c), b"");
+}
+
+#[test]
+fn over_max_conns_is_closed_at_once() {
+    let server = serve(
+        &["quiz", "--port", "0", "--max-conns", "1", "--seed", "1"],
+        1,
+    );
+    let mut first = server.connect();
+    assert_eq!(
+        read_line(&mut first),
+        "> Hi! You need to solve 10 arithmetic problems:\n"
+    );
+    let mut second = server.connect();
+    // Nothing at all is sent to the rejected client, not even the greeting.
+    assert_eq!(read_to_eof(&mut second), b"");
+    server.wait_log("client rejected (server full: 1 connections, --max-conns 1)");
+    // The first one is unaffected.
+    read_line(&mut first);
+    first.write_all(b"x\n").unwrap();
+    assert_eq!(read_to_eof(&mut first), b"> It's wrong!\n");
+}
+
+#[test]
+fn bind_failure_names_the_port() {
+    let held = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = held.local_addr().unwrap().port().to_string();
+    let (status, out, err) = run(&["serve", "echo", "--port", &port]);
+    assert!(!status.success());
+    assert_eq!(out, "");
+    assert!(
+        err.ends_with(&format!(
+            "socklab: cannot listen on 127.0.0.1:{port}: address already in use\n"
+        )),
+        "{err}"
+    );
+}
+
+#[test]
+fn port_auto_takes_the_next_free_port() {
+    let held = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = held.local_addr().unwrap().port();
+    let server = serve(&["echo", "--port", &port.to_string(), "--port-auto"], 1);
+    let got = server.addr().port();
+    assert!(
+        got > port && got < port.saturating_add(100),
+        "{got} vs {port}"
+    );
+    let mut c = server.connect();
+    assert_eq!(round_trip(&mut c, b"ok\n"), b"ok\n");
+}
+
+#[test]
+fn sigint_stops_gracefully() {
+    let mut server = serve(&["echo", "--port", "0"], 1);
+    let mut c = server.connect();
+    assert_eq!(round_trip(&mut c, b"hi\n"), b"hi\n");
+    server.interrupt();
+    assert_eq!(read_to_eof(&mut c), b"");
+    let status = server.wait_exit();
+    assert!(status.success(), "{status:?}");
+    let log = server.log();
+    assert!(log.contains("server stopping (SIGINT received)"), "{log}");
+    assert!(
+        log.contains("client disconnected (server stopping)"),
+        "{log}"
+    );
+    assert!(log.trim_end().ends_with("server stopped"), "{log}");
+}
+
+#[test]
+fn slow_and_silent_clients_do_not_delay_others() {
+    let server = serve(&["echo", "--port", "0"], 1);
+    // A silent client, and one that floods the server without ever reading.
+    let _silent = server.connect();
+    let flooder = server.connect();
+    let mut w = flooder.try_clone().unwrap();
+    w.set_write_timeout(None).unwrap();
+    let flood = thread::spawn(move || {
+        let block = vec![b'x'; 64 * 1024];
+        // Ends when the test drops the connection (or, if the server misbehaved, never
+        // matters: the thread is detached).
+        while w.write_all(&block).is_ok() {}
+    });
+    // Wait until the flooder has filled every buffer on the way.
+    server.wait_log("client connected");
+    thread::sleep(std::time::Duration::from_millis(200));
+    for i in 0..20 {
+        let mut c = server.connect();
+        let msg = format!("client {i}\n");
+        assert_eq!(round_trip(&mut c, msg.as_bytes()), msg.as_bytes());
+    }
+    flooder.shutdown(std::net::Shutdown::Both).unwrap();
+    drop(flood);
+}
+
+#[test]
+fn serve_all_runs_every_service_in_one_process() {
+    let mut server = serve(&["all", "--port-auto", "--seed", "4", "--upper"], 2);
+    assert!(server.addrs[0].port() >= 9090, "{:?}", server.addrs);
+    assert!(server.addrs[1].port() >= 31337, "{:?}", server.addrs);
+    let mut e = server.connect_to(0);
+    assert_eq!(round_trip(&mut e, b"shout\n"), b"SHOUT\n");
+    let mut q = server.connect_to(1);
+    assert_eq!(
+        read_line(&mut q),
+        "> Hi! You need to solve 10 arithmetic problems:\n"
+    );
+    server.interrupt();
+    assert!(server.wait_exit().success());
+    let log = server.log();
+    assert!(log.contains("serving echo, quiz"), "{log}");
+    assert!(log.contains(" echo 127.0.0.1:"), "{log}");
+    assert!(log.contains(" quiz 127.0.0.1:"), "{log}");
+}
+
+#[test]
+fn ipv6_listening_line_uses_brackets() {
+    if TcpListener::bind("[::1]:0").is_err() {
+        eprintln!("no IPv6 loopback here; skipped");
+        return;
+    }
+    let server = serve(&["echo", "--host", "::1", "--port", "0"], 1);
+    assert!(server.addr().is_ipv6());
+    let mut c = TcpStream::connect(server.addr()).unwrap();
+    c.set_read_timeout(Some(WAIT)).unwrap();
+    assert_eq!(round_trip(&mut c, b"six\n"), b"six\n");
+    server.wait_log("echo [::1]:");
+}
+
+#[test]
+fn listening_line_is_printed_even_when_quiet() {
+    let server = serve(&["echo", "--port", "0", "-q"], 1);
+    let mut c = server.connect();
+    assert_eq!(round_trip(&mut c, b"q\n"), b"q\n");
+    drop(c);
+    // No connection events with -q (wait for the server to see the close first).
+    let mut probe = server.connect();
+    assert_eq!(round_trip(&mut probe, b"probe\n"), b"probe\n");
+    assert_eq!(server.log(), "");
+}
+
+#[test]
+fn log_file_is_appended() {
+    let path = std::env::temp_dir().join(format!("socklab-serve-test-{}.log", std::process::id()));
+    std::fs::write(&path, "earlier line\n").unwrap();
+    let p = path.to_str().unwrap();
+    {
+        let mut server = serve(&["echo", "--port", "0", "--log-file", p], 1);
+        let mut c = server.connect();
+        c.write_all(b"bye\nquit\n").unwrap();
+        let mut got = Vec::new();
+        c.read_to_end(&mut got).unwrap();
+        assert_eq!(got, b"bye\n");
+        server.interrupt();
+        assert!(server.wait_exit().success());
+        assert_eq!(server.log(), "", "nothing on stderr with --log-file");
+    }
+    let log = std::fs::read_to_string(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert!(log.starts_with("earlier line\n"), "{log}");
+    assert!(log.contains("client disconnected (quit)"), "{log}");
+    assert!(log.contains("server stopping"), "{log}");
+}
+
+#[test]
+fn help_shows_examples() {
+    let (status, out, _) = run(&["serve", "echo", "--help"]);
+    assert!(status.success());
+    assert!(out.contains("Examples:"), "{out}");
+    assert!(out.contains("--allow-stop"), "{out}");
+    let (status, out, _) = run(&["--help"]);
+    assert!(status.success());
+    assert!(out.contains("socklab serve all"), "{out}");
+}
+
+#[test]
+fn bad_common_flags_are_refused() {
+    for flags in [
+        &["echo", "--chunk", "0"][..],
+        &["echo", "--idle-timeout", "0"],
+        &["echo", "--max-conns", "0"],
+        &["echo", "--host", "localhost"],
+        &["echo", "-q", "-v"],
+        &["all", "--port", "1"],
+    ] {
+        let mut args = vec!["serve"];
+        args.extend_from_slice(flags);
+        let (status, out, err) = run(&args);
+        assert!(!status.success(), "{flags:?}");
+        assert_eq!(out, "", "{flags:?}");
+        assert!(err.contains("error:"), "{flags:?}: {err}");
+    }
+}
+
+#[test]
+fn sigterm_stops_gracefully_and_flushes_a_quiz_greeting() {
+    let mut server = serve(&["quiz", "--port", "0", "--seed", "2"], 1);
+    let mut c = server.connect();
+    assert_eq!(
+        read_line(&mut c),
+        "> Hi! You need to solve 10 arithmetic problems:\n"
+    );
+    let pid = rustix::process::Pid::from_raw(server.pid() as i32).unwrap();
+    rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    let rest = read_to_eof(&mut c);
+    assert!(rest.starts_with(b"1. "), "{rest:?}");
+    assert!(server.wait_exit().success());
+    server.wait_log("server stopping (SIGTERM received)");
+}
+
+#[test]
+fn reset_by_peer_is_logged_as_reset() {
+    let server = serve(&["echo", "--port", "0"], 1);
+    let mut c = server.connect();
+    assert_eq!(round_trip(&mut c, b"a\n"), b"a\n");
+    // SO_LINGER 0: closing sends RST instead of FIN.
+    rustix::net::sockopt::set_socket_linger(&c, Some(std::time::Duration::ZERO)).unwrap();
+    drop(c);
+    server.wait_log("client disconnected (reset)");
+    // The server goes on serving.
+    let mut d = server.connect();
+    assert_eq!(round_trip(&mut d, b"b\n"), b"b\n");
+}
+
+#[test]
+fn stop_gives_up_on_a_client_that_never_reads() {
+    let mut server = serve(&["echo", "--port", "0"], 1);
+    let flooder = server.connect();
+    let mut w = flooder.try_clone().unwrap();
+    w.set_write_timeout(Some(std::time::Duration::from_millis(300)))
+        .unwrap();
+    // Fill every buffer between us and the server until our writes time out: from
+    // then on the server owes output it cannot deliver.
+    let block = vec![b'y'; 64 * 1024];
+    while w.write_all(&block).is_ok() {}
+    server.interrupt();
+    let status = server.wait_exit();
+    assert!(status.success(), "{status:?}");
+    let log = server.log();
+    assert!(
+        log.contains("client disconnected (server stopping; gave up delivering"),
+        "{log}"
+    );
+    drop(flooder);
+}
