@@ -61,7 +61,7 @@ struct Args {
     #[arg(long, default_value_t = 10.0)]
     hold_secs: f64,
     /// Most quiz games per server (32 players share them).
-    #[arg(long, default_value_t = 5000)]
+    #[arg(long, default_value_t = 50_000)]
     games: u64,
     /// Most seconds of quiz games per server.
     #[arg(long, default_value_t = 8.0)]
