@@ -76,12 +76,19 @@ fn serve(mut stream: TcpStream, seed: u64) -> io::Result<()> {
         while !data.is_empty() {
             let used = quiz.handle_input(now(epoch), data);
             data = &data[used..];
+            let mut wrote = false;
             loop {
                 let k = quiz.poll_output(&mut outbuf);
                 if k == 0 {
                     break;
                 }
                 stream.write_all(&outbuf[..k])?;
+                wrote = true;
+            }
+            if used == 0 && !wrote {
+                // Cannot happen with the core's Quiz (a drained queue always has room for
+                // an answer), but a bounded loop must not rely on that.
+                return Err(io::Error::other("session took no input"));
             }
         }
     }
