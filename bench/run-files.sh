@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Files service benchmark (issue 3): upload and download of one file over loopback with
 # `socklab files` against a raw socat pipe of the same file, in the same run, plus the
-# server's peak RSS. Usage: scripts/bench_files.sh [SIZE_MIB] (default 1024).
+# server's peak RSS. Usage: bench/run-files.sh [SIZE_MIB] (default 1024).
 # Needs socat (apt-get install socat) and a release build (built here if missing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
