@@ -331,7 +331,7 @@ fn serve(cmd: ServeCommand) -> ExitCode {
     let mut stale = None;
     let mut files = |flags: &FilesFlags, idle| match flags.service(idle) {
         Ok((svc, n)) => {
-            stale = Some((n, svc.dir.path().to_owned()));
+            stale = Some((n, svc.dir.clone()));
             Ok(svc)
         }
         Err(msg) => {
@@ -394,12 +394,15 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             }
         },
     };
-    if let Some((n, dir)) = stale.filter(|(n, _)| *n > 0) {
-        let what = format_args!(
-            "removed {n} unfinished upload(s) left in {} by an earlier run",
-            dir.display()
-        );
-        log.event("files", server::Pid, what);
+    if let Some((n, dir)) = stale {
+        dir.set_logger(log.clone());
+        if n > 0 {
+            let what = format_args!(
+                "removed {n} unfinished upload(s) left in {} by an earlier run",
+                dir.path().display()
+            );
+            log.event("files", server::Pid, what);
+        }
     }
     let opts = server::Options {
         host: flags.host,

@@ -255,6 +255,19 @@ fn bad_names_are_refused_before_connecting() {
     std::fs::write(here.path().join("f"), b"x").unwrap();
     let (l, addr) = listener();
     drop(l);
+    // Nothing listens: every answer below comes before any connection is tried.
+    let out = run_with_input(files(addr, here.path(), &["put", "."]), vec![]);
+    assert_eq!(out.status.code(), Some(1));
+    let out = run_with_input(
+        files(addr, here.path(), &["put", "/", "--as", "root"]),
+        vec![],
+    );
+    assert_eq!(stderr(&out), "socklab: / is not a file\n");
+    let out = run_with_input(files(addr, here.path(), &["put", "missing"]), vec![]);
+    assert_eq!(
+        stderr(&out),
+        "socklab: cannot open missing: no such file or directory\n"
+    );
     let out = run_with_input(
         files(addr, here.path(), &["put", "f", "--as", "a/b"]),
         vec![],

@@ -516,6 +516,8 @@ fn full_tmpfs_answers_no_space_and_keeps_nothing() {
         String::from_utf8_lossy(&rest),
         "ERR no-space no space left on the server; nothing was kept\n"
     );
+    // The person running the server learns why.
+    server.wait_log("error: cannot write the upload of b: no space left on device");
     // The failed temporary is gone: its space is free again and it is not listed.
     let mut s = connect(&server);
     say(&mut s, b"LIST\n");

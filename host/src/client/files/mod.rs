@@ -159,6 +159,16 @@ fn plan(cmd: &FilesCommand) -> io::Result<Plan> {
             };
             validate_name(&name)
                 .map_err(|e| bad(format!("{name:?} cannot be a name on the server: {e}")))?;
+            match std::fs::metadata(local) {
+                Ok(m) if m.is_file() => {}
+                Ok(_) => return Err(bad(format!("{} is not a file", local.display()))),
+                Err(e) => {
+                    return Err(crate::client::stdio::context(
+                        &format!("cannot open {}", local.display()),
+                        &e,
+                    ));
+                }
+            }
             let choice = match (overwrite, append) {
                 (true, _) => Choice::Overwrite,
                 (_, true) => Choice::Append,

@@ -22,11 +22,13 @@ use std::io::{self, Read, Write};
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
 use socklab_core::files::{MAX_NAME, Storage, StorageError, WriteMode, validate_name};
+
+use crate::log::Logger;
 
 /// Prefix of upload temporaries; starts with a dot, so it can never be a valid name.
 pub const TEMP_PREFIX: &str = ".socklab-upload-";
@@ -39,6 +41,9 @@ pub struct Dir {
     /// Names with an upload in progress (`ERR busy` for a second writer).
     uploading: Mutex<HashSet<String>>,
     next_temp: AtomicU64,
+    /// Where storage failures are reported: the client only sees `ERR io`, the person
+    /// running the server needs the OS's reason.
+    log: OnceLock<Logger>,
 }
 
 impl Dir {
@@ -56,9 +61,27 @@ impl Dir {
             path: path.to_owned(),
             uploading: Mutex::new(HashSet::new()),
             next_temp: AtomicU64::new(0),
+            log: OnceLock::new(),
         };
         let removed = dir.remove_stale()?;
         Ok((Arc::new(dir), removed))
+    }
+
+    /// Report storage failures (`ERR io`, `ERR no-space`) to `log` from now on.
+    pub fn set_logger(&self, log: Logger) {
+        let _ = self.log.set(log);
+    }
+
+    /// An OS error as §3 sees it, logged when it is the server's problem.
+    fn fail(&self, what: std::fmt::Arguments<'_>, e: io::Error) -> StorageError {
+        let err = storage_error(&e);
+        if matches!(err, StorageError::Io | StorageError::NoSpace) {
+            if let Some(log) = self.log.get() {
+                let why = crate::server::listener::describe(&e);
+                log.error("files", crate::server::Pid, format_args!("{what}: {why}"));
+            }
+        }
+        err
     }
 
     /// The folder as given on the command line, for messages.
@@ -98,9 +121,10 @@ impl Dir {
         )
         .map_err(|e| match e {
             Errno::NOENT | Errno::LOOP | Errno::NXIO => StorageError::NotFound,
-            e => storage_error(e.into()),
+            e => self.fail(format_args!("cannot open {name}"), e.into()),
         })?;
-        let st = rustix::fs::fstat(&fd).map_err(|e| storage_error(e.into()))?;
+        let st = rustix::fs::fstat(&fd)
+            .map_err(|e| self.fail(format_args!("cannot stat {name}"), e.into()))?;
         if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile || st.st_nlink != 1 {
             return Err(StorageError::NotFound);
         }
@@ -109,8 +133,8 @@ impl Dir {
 }
 
 /// An OS error as §3 sees it.
-fn storage_error(e: io::Error) -> StorageError {
-    match Errno::from_io_error(&e) {
+fn storage_error(e: &io::Error) -> StorageError {
+    match Errno::from_io_error(e) {
         Some(Errno::NOSPC | Errno::DQUOT) => StorageError::NoSpace,
         Some(Errno::NOENT) => StorageError::NotFound,
         _ => StorageError::Io,
@@ -168,7 +192,9 @@ impl DirStorage {
                     // A symlink, folder or device under that name is not ours to replace.
                     Ok(_) => return Err(StorageError::Io),
                     Err(Errno::NOENT) => None,
-                    Err(e) => return Err(storage_error(e.into())),
+                    Err(e) => {
+                        return Err(self.dir.fail(format_args!("cannot stat {name}"), e.into()));
+                    }
                 }
             }
             WriteMode::Overwrite => None,
@@ -179,7 +205,10 @@ impl DirStorage {
                 Err(e) => return Err(e),
             },
         };
-        let (temp, mut file) = self.create_temp().map_err(storage_error)?;
+        let (temp, mut file) = self.create_temp().map_err(|e| {
+            self.dir
+                .fail(format_args!("cannot create a temporary for {name}"), e)
+        })?;
         let mut size = 0;
         if let Some(mut src) = source {
             // copy_file_range where the kernel has it: no trip through user space.
@@ -187,7 +216,9 @@ impl DirStorage {
                 Ok(n) => size = n,
                 Err(e) => {
                     let _ = rustix::fs::unlinkat(&self.dir.fd, temp.as_str(), AtFlags::empty());
-                    return Err(storage_error(e));
+                    return Err(self
+                        .dir
+                        .fail(format_args!("cannot copy {name} to append to it"), e));
                 }
             }
         }
@@ -258,16 +289,20 @@ impl Storage for DirStorage {
                 Ok(())
             }
             Err(e) => {
+                let what = format_args!("cannot write the upload of {}", up.name);
+                let err = self.dir.fail(what, e);
                 self.remove_temp();
-                Err(storage_error(e))
+                Err(err)
             }
         }
     }
 
     fn commit(&mut self) -> Result<u64, StorageError> {
         self.finish().map_err(|e| {
+            let name = self.upload.as_ref().map_or("", |u| u.name.as_str());
+            let err = self.dir.fail(format_args!("cannot store {name}"), e);
             self.remove_temp();
-            storage_error(e)
+            err
         })
     }
 
@@ -277,9 +312,13 @@ impl Storage for DirStorage {
 
     fn list_begin(&mut self) -> Result<u64, StorageError> {
         let mut entries = Vec::new();
-        let dir = rustix::fs::Dir::read_from(&self.dir.fd).map_err(|e| storage_error(e.into()))?;
+        let fail = |e: Errno| {
+            self.dir
+                .fail(format_args!("cannot list the folder"), e.into())
+        };
+        let dir = rustix::fs::Dir::read_from(&self.dir.fd).map_err(fail)?;
         for entry in dir {
-            let entry = entry.map_err(|e| storage_error(e.into()))?;
+            let entry = entry.map_err(fail)?;
             let Ok(name) = entry.file_name().to_str() else {
                 continue;
             };
@@ -318,7 +357,7 @@ impl Storage for DirStorage {
             match file.read(buf) {
                 Ok(n) => return Ok(n),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) => return Err(storage_error(e)),
+                Err(e) => return Err(self.dir.fail(format_args!("cannot read a download"), e)),
             }
         }
     }
