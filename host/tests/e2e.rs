@@ -106,3 +106,39 @@ fn both_clients_play_against_serve_all() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(out.stdout, b"hi\n");
 }
+
+#[test]
+fn files_client_against_serve_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let here = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let server = serve(&["all", "--port-auto", "--dir", d], 3);
+    let files = server.addrs[2];
+    let data = random_bytes(3 << 20, 11);
+    std::fs::write(here.path().join("big.iso"), &data).unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = socklab();
+        cmd.current_dir(here.path())
+            .arg("files")
+            .args(args)
+            .args(addr_args(files));
+        run_with_input(cmd, Vec::new())
+    };
+    let out = run(&["put", "big.iso"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["list"]);
+    assert_eq!(out.stdout, format!("{} big.iso\n", data.len()).into_bytes());
+    let out = run(&["get", "big.iso", "-o", "back.iso"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(here.path().join("back.iso")).unwrap(), data);
+}
