@@ -162,3 +162,65 @@ fn files_parsers_allocate_nothing() {
     });
     assert_eq!((n, ok), (0, 100 * (5 + 5 + 1)));
 }
+
+#[test]
+fn a_whole_files_session_on_a_ram_store_allocates_nothing() {
+    use core::cell::RefCell;
+    use socklab_core::files::{Files, FilesConfig, RamDisk, RamStore, Scratch, perform};
+
+    fn run(
+        s: &mut Files<512>,
+        store: &mut RamStore<'_, 4, 4096>,
+        scratch: &mut Scratch<512>,
+        input: &[u8],
+        out: &mut [u8],
+    ) -> usize {
+        let mut rest = input;
+        let mut n = 0;
+        loop {
+            while let Some(req) = s.poll_storage() {
+                let reply = perform(store, req, scratch);
+                s.handle_storage(reply);
+            }
+            let used = s.handle_input(Instant::ZERO, rest);
+            rest = &rest[used..];
+            while let Some(req) = s.poll_storage() {
+                let reply = perform(store, req, scratch);
+                s.handle_storage(reply);
+            }
+            let got = s.poll_output(&mut out[n..]);
+            n += got;
+            if rest.is_empty() && got == 0 && !s.wants_output() && !s.storage_in_flight() {
+                let pending = s.poll_storage().is_some();
+                assert!(!pending);
+                return n;
+            }
+        }
+    }
+
+    let disk = Box::new(RefCell::new(RamDisk::<4, 4096>::new()));
+    let mut session: Box<Files<512>> = Box::new(Files::new(Instant::ZERO, FilesConfig::default()));
+    let mut scratch: Box<Scratch<512>> = Box::default();
+    let mut out = vec![0u8; 16 * 1024];
+    let mut input = b"LIST\nPUT 3000 notes\n".to_vec();
+    input.extend((0..3000u32).map(|i| i as u8));
+    input.extend_from_slice(b"PUT 2 notes\nAPPEND\n!!LIST\nGET notes\nGET nope\nQUIT\n");
+    let mut store = RamStore::new(&disk);
+    let (n, len) = allocations(|| run(&mut session, &mut store, &mut scratch, &input, &mut out));
+    assert_eq!(n, 0);
+    let text = String::from_utf8_lossy(&out[..len]);
+    assert!(
+        text.starts_with("OK socklab-files 1\nOK 0\nREADY\nOK 3000 "),
+        "{text}"
+    );
+    assert!(text.contains("EXISTS 3000\nREADY\nOK 3002 "), "{text}");
+    assert!(text.contains("OK 1\n3002 notes\nDATA 3002\n"), "{text}");
+    assert!(
+        text.ends_with("!!ERR not-found no such file\nBYE\n"),
+        "{text}"
+    );
+    assert_eq!(
+        session.close_reason(),
+        Some(socklab_core::CloseReason::Quit)
+    );
+}

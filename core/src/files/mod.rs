@@ -6,16 +6,19 @@
 //! * [`reply`] — server lines: what the server renders and what the client parses;
 //! * [`storage`] — the [`Storage`] trait and the request/reply pairs through which a
 //!   session asks for storage work without ever blocking on it;
-//! * [`server`] — the [`Files`] session.
+//! * [`server`] — the [`Files`] session;
+//! * [`ram`] — a fixed-size RAM store (boards, allocation-free tests).
 
 pub mod command;
 pub mod name;
+pub mod ram;
 pub mod reply;
 pub mod server;
 pub mod storage;
 
 pub use command::{Command, CommandError, parse_command};
 pub use name::{MAX_NAME, NameError, validate_name};
+pub use ram::{RamDisk, RamStore};
 pub use reply::{ReplyError, ServerLine, parse_entry, parse_reply};
 pub use server::{Files, FilesConfig};
 pub use storage::{Reply, Request, Scratch, Storage, StorageError, WriteMode, perform};
