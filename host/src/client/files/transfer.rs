@@ -225,7 +225,8 @@ pub fn get(conn: &mut Conn, name: &str, sink: &Sink, show: bool) -> io::Result<u
     let result = match sink {
         Sink::Stdout => {
             let mut out = io::stdout().lock();
-            receive(conn, size, &mut out, &pb).and_then(|()| out.flush())
+            let lost = "the output is incomplete";
+            receive(conn, size, &mut out, &pb, lost).and_then(|()| out.flush())
         }
         Sink::File(path) => save(conn, size, path, &pb),
     };
@@ -242,7 +243,7 @@ fn save(conn: &mut Conn, size: u64, path: &Path, pb: &ProgressBar) -> io::Result
     let mut file = File::create(&part).map_err(|e| {
         crate::client::stdio::context(&format!("cannot create {}", part.display()), &e)
     })?;
-    let result = receive(conn, size, &mut file, pb)
+    let result = receive(conn, size, &mut file, pb, "nothing was saved")
         .and_then(|()| file.sync_all())
         .and_then(|()| std::fs::rename(&part, path));
     if result.is_err() {
@@ -251,7 +252,15 @@ fn save(conn: &mut Conn, size: u64, path: &Path, pb: &ProgressBar) -> io::Result
     result
 }
 
-fn receive(conn: &mut Conn, size: u64, out: &mut dyn Write, pb: &ProgressBar) -> io::Result<()> {
+/// Copy exactly `size` payload bytes to `out`; `lost` says what a broken connection
+/// leaves behind.
+fn receive(
+    conn: &mut Conn,
+    size: u64,
+    out: &mut dyn Write,
+    pb: &ProgressBar,
+    lost: &str,
+) -> io::Result<()> {
     let mut got = 0u64;
     while got < size {
         let chunk = match conn.reader().fill_buf() {
@@ -270,7 +279,7 @@ fn receive(conn: &mut Conn, size: u64, out: &mut dyn Write, pb: &ProgressBar) ->
                 return Err(io::Error::new(
                     e.kind(),
                     format!(
-                        "connection lost after {} of {} ({why}); nothing was saved",
+                        "connection lost after {} of {} ({why}); {lost}",
                         human(got),
                         human(size)
                     ),
