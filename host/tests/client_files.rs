@@ -321,3 +321,35 @@ fn on_a_terminal_the_client_asks_before_replacing() {
         b"brand new"
     );
 }
+
+#[test]
+fn a_full_server_and_the_verbose_trace_are_reported() {
+    let (l, addr) = listener();
+    let server = scripted(l, |mut s| {
+        s.write_all(b"ERR busy server full\n").unwrap();
+    });
+    let here = tempfile::tempdir().unwrap();
+    let out = run_with_input(files(addr, here.path(), &["list"]), vec![]);
+    server.join().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        stderr(&out),
+        "socklab: the server refused: server full (busy)\n"
+    );
+
+    let store = tempfile::tempdir().unwrap();
+    let real = files_server(store.path());
+    let out = run_with_input(files(real.addr(), here.path(), &["list", "-v"]), vec![]);
+    assert_eq!(out.status.code(), Some(0));
+    let err = stderr(&out);
+    let peer = real.addr().to_string();
+    for want in [
+        format!("socklab: {peer}: connected (address {peer})"),
+        format!("socklab: {peer}: received 19 bytes"),
+        format!("socklab: {peer}: sent 5 bytes"),
+        format!("socklab: {peer}: received 5 bytes"),
+        format!("socklab: {peer}: disconnected (quit)"),
+    ] {
+        assert!(err.contains(&want), "{want:?} not in {err}");
+    }
+}
