@@ -122,6 +122,11 @@ struct ServerFlags {
     #[arg(long, value_name = "N", default_value_t = 10_000,
           value_parser = clap::value_parser!(u32).range(1..))]
     max_conns: u32,
+    /// Event-loop threads; connections are spread over them round-robin. Defaults to
+    /// the number of CPU cores; 1 gives the lab's classic single-threaded server.
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
     /// Log more: -v one line per chunk, -vv also a hex dump of each chunk.
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -293,6 +298,10 @@ fn serve(cmd: ServeCommand) -> ExitCode {
         host: flags.host,
         port_auto: flags.port_auto,
         max_conns: flags.max_conns as usize,
+        threads: flags.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            usize::from,
+        ),
     };
     match server::run(listens, &opts, log.clone()) {
         Ok(()) => ExitCode::SUCCESS,

@@ -23,7 +23,7 @@ use socklab_core::{Duration, Instant};
 pub const ECHO_QUEUE: usize = 1024;
 
 /// A service the event loop can serve on a listener.
-pub trait Service {
+pub trait Service: Send {
     /// The name used in the log and in `serve <name>`.
     fn name(&self) -> &'static str;
 
@@ -41,7 +41,7 @@ pub trait Service {
 
     /// A fresh session for a connection accepted at `now`, already wrapped in the idle
     /// timeout of §0.
-    fn open(&mut self, now: Instant) -> Box<dyn Session>;
+    fn open(&mut self, now: Instant) -> Box<dyn Session + Send>;
 }
 
 /// `serve echo` (§1).
@@ -68,7 +68,7 @@ impl Service for EchoService {
         self.chunk
     }
 
-    fn open(&mut self, now: Instant) -> Box<dyn Session> {
+    fn open(&mut self, now: Instant) -> Box<dyn Session + Send> {
         Box::new(Idle::new(
             Echo::<ECHO_QUEUE>::new(self.config),
             now,
@@ -107,7 +107,7 @@ impl Service for QuizService {
         Self::CHUNK
     }
 
-    fn open(&mut self, now: Instant) -> Box<dyn Session> {
+    fn open(&mut self, now: Instant) -> Box<dyn Session + Send> {
         let seed = self.seed.unwrap_or_else(rand::random);
         let quiz = Quiz::new(now, self.config, SplitMix64::new(seed));
         Box::new(Idle::new(quiz, now, self.idle))
