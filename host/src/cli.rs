@@ -16,6 +16,8 @@ enum Command {
     Echo(crate::client::echo::EchoClientArgs),
     /// Play the arithmetic quiz.
     Quiz(crate::client::quiz::QuizClientArgs),
+    /// Fetch a web page with HTTP/1.1 GET (http:// only).
+    Get(crate::client::get::GetArgs),
 }
 
 /// Entry point of the binary.
@@ -24,5 +26,6 @@ pub fn main() -> std::process::ExitCode {
     match cli.command {
         Command::Echo(a) => crate::client::echo::run(&a, 0),
         Command::Quiz(a) => crate::client::quiz::run(&a, 0),
+        Command::Get(a) => crate::client::get::run(&a),
     }
 }
