@@ -74,7 +74,7 @@ impl TempFile {
             .write(true)
             .create_new(true)
             .open(&tmp)
-            .map_err(|e| format!("cannot create {}: {}", tmp.display(), describe(&e)))?;
+            .map_err(|e| format!("cannot create {}: {}", dest.display(), describe(&e)))?;
         Ok(TempFile {
             file: BufWriter::with_capacity(64 * 1024, file),
             tmp,
