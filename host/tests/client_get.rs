@@ -631,6 +631,28 @@ fn malformed_heads_and_framing() {
 }
 
 #[test]
+fn interim_responses_are_skipped() {
+    let interim =
+        b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n";
+    let last = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    let (l, addr) = listener();
+    let h = serve(l, 2, move |i, _, s| {
+        if i == 0 {
+            // All in one write: the heads must be taken apart from one buffer.
+            let _ = s.write_all(&[&interim[..], last].concat());
+        } else {
+            trickle(s, &[&interim[..30], &interim[30..], last]);
+        }
+    });
+    let out = get(&[&url(addr, "/")]);
+    assert_eq!(outcome(&out), (Some(0), &b"ok"[..], String::new()));
+    let out = get(&["-i", &url(addr, "/")]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(out.stdout, [&interim[..], last].concat());
+    h.join().unwrap();
+}
+
+#[test]
 fn no_content_has_no_body() {
     let (addr, h) = serve_bytes(b"HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n".to_vec());
     let out = get(&[&url(addr, "/")]);

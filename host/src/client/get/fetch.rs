@@ -42,7 +42,7 @@ pub struct Exchange {
 impl Exchange {
     /// Connect to the URL's server and send the request.
     pub fn open(url: &Url, timeout: Duration, trace: Trace) -> Result<Exchange, GetError> {
-        let mut stream =
+        let stream =
             connect_within(&url.host, url.port, timeout, &trace).map_err(GetError::Connect)?;
         let _ = stream.set_read_timeout(Some(timeout));
         let _ = stream.set_write_timeout(Some(timeout));
@@ -52,10 +52,8 @@ impl Exchange {
             url.host_header(),
             env!("CARGO_PKG_VERSION"),
         );
-        let ex = Exchange {
-            stream: stream
-                .try_clone()
-                .map_err(|e| GetError::Failed(describe(&e)))?,
+        let mut ex = Exchange {
+            stream,
             buf: vec![0; MAX_HEAD],
             start: 0,
             end: 0,
@@ -63,7 +61,7 @@ impl Exchange {
             timeout,
             trace,
         };
-        stream
+        ex.stream
             .write_all(request.as_bytes())
             .map_err(|e| ex.io_error("cannot send the request to", &e))?;
         ex.trace.sent(request.len());
@@ -107,19 +105,25 @@ impl Exchange {
     }
 
     /// Read and parse the response head. With `print`, its bytes go to stdout as received.
+    ///
+    /// Interim 1xx responses (`100 Continue`, `103 Early Hints`) are skipped — printed
+    /// with `-i`, like curl — and the final response after them is returned. `101` is
+    /// final: it would switch protocols, which a GET client never asked for.
     pub fn read_head(&mut self, print: bool) -> Result<Head, GetError> {
         let mut eof = false;
+        let mut read_first = true;
         loop {
             // Parse only once a blank line may have arrived (or the buffer is full, or the
             // server closed): a head trickled in tiny reads is then scanned once, not once
             // per read.
-            if !eof && self.end < self.buf.len() {
+            if read_first && !eof && self.end < self.buf.len() {
                 let before = self.end;
                 eof = self.fill()? == 0;
                 if !eof && !blank_line(&self.buf[..self.end], before) {
                     continue;
                 }
             }
+            read_first = true;
             let mut slots = [EMPTY_HEADER; MAX_HEADERS];
             match parse_response(&self.buf[..self.end], &mut slots) {
                 Ok(Status::Complete(r)) => {
@@ -133,6 +137,14 @@ impl Exchange {
                                     describe(&e)
                                 ))
                             })?;
+                    }
+                    if (100..200).contains(&r.code) && r.code != 101 {
+                        self.trace.log(format_args!("interim response {}", r.code));
+                        let len = r.head_len;
+                        self.buf.copy_within(len..self.end, 0);
+                        self.end -= len;
+                        read_first = false;
+                        continue;
                     }
                     let head = Head {
                         code: r.code,
