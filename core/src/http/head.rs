@@ -182,6 +182,31 @@ fn parse_window<'h, 'b>(
 type StatusLine<'b> = (u8, u16, &'b [u8], &'b [u8]);
 
 fn status_line(w: &[u8]) -> Result<StatusLine<'_>, Fail> {
+    // Fast path for the whole fixed part at once, as nearly every response has it; nom
+    // below handles the rest (short input, errors) and gives the same answers.
+    if let Some(
+        &[
+            b'H',
+            b'T',
+            b'T',
+            b'P',
+            b'/',
+            b'1',
+            b'.',
+            v @ (b'0' | b'1'),
+            b' ',
+            a,
+            b,
+            c,
+            sep,
+        ],
+    ) = w.get(..13)
+    {
+        if a.is_ascii_digit() && b.is_ascii_digit() && c.is_ascii_digit() && sep == b' ' {
+            let code = u16::from(a - b'0') * 100 + u16::from(b - b'0') * 10 + u16::from(c - b'0');
+            return reason_phrase(v - b'0', code, &w[13..]);
+        }
+    }
     let (i, _) = tag(&b"HTTP/1."[..])
         .parse(w)
         .map_err(nom_fail(HeadError::Version))?;
@@ -207,6 +232,11 @@ fn status_line(w: &[u8]) -> Result<StatusLine<'_>, Fail> {
         Some(b'\r' | b'\n') => i,
         Some(_) => return Err(Fail::Bad(HeadError::Status)),
     };
+    reason_phrase(version, code, i)
+}
+
+/// The reason phrase and the status line's end, after `HTTP/1.x SSS `.
+fn reason_phrase(version: u8, code: u16, i: &[u8]) -> Result<StatusLine<'_>, Fail> {
     // HTAB, SP, VCHAR and obs-text (RFC 9112 §4); whatever stops the scan must be the
     // line end, so a control byte shows up there as a reason error.
     // (A plain scan rather than nom's `take_while`, which did not inline and cost as
