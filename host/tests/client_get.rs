@@ -650,6 +650,22 @@ fn interim_responses_are_skipped() {
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
     assert_eq!(out.stdout, [&interim[..], last].concat());
     h.join().unwrap();
+
+    // An endless stream of them is cut off.
+    let (addr, h) = serve_bytes(b"HTTP/1.1 100 Continue\r\n\r\n".repeat(11));
+    let out = get(&[&url(addr, "/")]);
+    assert_eq!(
+        outcome(&out),
+        (
+            Some(1),
+            &b""[..],
+            format!(
+                "socklab: bad response from {}: more than 10 interim (1xx) responses\n",
+                url(addr, "/")
+            )
+        )
+    );
+    h.join().unwrap();
 }
 
 #[test]

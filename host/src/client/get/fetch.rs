@@ -13,6 +13,9 @@ use std::io::{self, Read, Write};
 use std::net::TcpStream;
 use std::time::Duration;
 
+/// Most interim (1xx) responses accepted before the final one.
+const MAX_INTERIM: usize = 10;
+
 /// What the caller needs from a response head, owned so the buffer can be reused.
 #[derive(Debug)]
 pub struct Head {
@@ -112,6 +115,7 @@ impl Exchange {
     pub fn read_head(&mut self, print: bool) -> Result<Head, GetError> {
         let mut eof = false;
         let mut read_first = true;
+        let mut interim = 0;
         loop {
             // Parse only once a blank line may have arrived (or the buffer is full, or the
             // server closed): a head trickled in tiny reads is then scanned once, not once
@@ -139,6 +143,13 @@ impl Exchange {
                             })?;
                     }
                     if (100..200).contains(&r.code) && r.code != 101 {
+                        // Bounded, or a server could keep us reading 1xx heads forever.
+                        interim += 1;
+                        if interim > MAX_INTERIM {
+                            return Err(self.bad(format_args!(
+                                "more than {MAX_INTERIM} interim (1xx) responses"
+                            )));
+                        }
                         self.trace.log(format_args!("interim response {}", r.code));
                         let len = r.head_len;
                         self.buf.copy_within(len..self.end, 0);
