@@ -42,6 +42,8 @@ enum Command {
     Echo(crate::client::echo::EchoClientArgs),
     /// Play the arithmetic quiz.
     Quiz(crate::client::quiz::QuizClientArgs),
+    /// Fetch a web page with HTTP/1.1 GET (http:// only).
+    Get(crate::client::get::GetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -254,9 +256,10 @@ impl ServerFlags {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Echo(a) => crate::client::echo::run(&a, 0),
-        Command::Quiz(a) => crate::client::quiz::run(&a, 0),
+        Command::Echo(a) => crate::client::echo::run(&a, a.verbose),
+        Command::Quiz(a) => crate::client::quiz::run(&a, a.verbose),
         Command::Serve(s) => serve(s.service),
+        Command::Get(a) => crate::client::get::run(&a),
     }
 }
 

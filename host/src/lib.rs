@@ -2,7 +2,7 @@
 //!
 //! * [`framing`] — §7 frames as an extension of std streams (`send_msg` / `recv_msg`).
 //! * [`server`] — the mio event loop that drives core sessions over TCP.
-//! * [`client`] — the `echo` and `quiz` clients.
+//! * [`client`] — the `echo`, `quiz` and `get` clients.
 //! * [`cli`] — argument parsing and dispatch.
 
 pub mod cli;
