@@ -6,6 +6,9 @@
 
 use socklab_core::echo::{Echo, EchoConfig};
 use socklab_core::frame;
+use socklab_core::http::{
+    BodyKind, Chunk, ChunkedDecoder, EMPTY_HEADER, HeadError, MAX_HEADERS, parse_response,
+};
 use socklab_core::line::{LineReader, MAX_LINE, MAX_LINE_BUF, split_line};
 use socklab_core::quiz::{Player, Quiz, QuizConfig, parse_answer, parse_problem_line};
 use socklab_core::rng::SplitMix64;
@@ -223,4 +226,72 @@ fn a_whole_files_session_on_a_ram_store_allocates_nothing() {
         session.close_reason(),
         Some(socklab_core::CloseReason::Quit)
     );
+}
+
+#[test]
+fn http_head_parser_and_chunked_decoder_allocate_nothing() {
+    let mut head = b"HTTP/1.1 200 OK\r\nServer: nginx\r\nTransfer-Encoding: chunked\r\n".to_vec();
+    for i in 0..50 {
+        head.extend_from_slice(format!("Set-Cookie: c{i}=value; Path=/; HttpOnly\r\n").as_bytes());
+    }
+    head.extend_from_slice(b"\r\n");
+    let too_many = [
+        &b"HTTP/1.1 200 OK\r\n"[..],
+        &b"A: b\r\n".repeat(MAX_HEADERS + 1),
+        b"\r\n",
+    ]
+    .concat();
+    let mut body = Vec::new();
+    for size in [1usize, 10, 4000, 70000] {
+        body.extend_from_slice(format!("{size:x};ext=1\r\n").as_bytes());
+        body.extend(std::iter::repeat_n(b'z', size));
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(b"0\r\nTrailer: x\r\n\r\n");
+    let mut slots = Box::new([EMPTY_HEADER; MAX_HEADERS]);
+
+    let (n, (kind, cookies, err)) = allocations(|| {
+        let mut partial = 0;
+        for cut in 0..head.len() {
+            partial += usize::from(
+                parse_response(&head[..cut], &mut slots[..]).is_ok_and(|s| s.is_partial()),
+            );
+        }
+        assert_eq!(partial, head.len());
+        let r = parse_response(&head, &mut slots[..])
+            .unwrap()
+            .complete()
+            .unwrap();
+        let kind = r.body_kind();
+        let cookies = r.headers_named("set-cookie").count();
+        let err = parse_response(&too_many, &mut slots[..]).err();
+        (kind, cookies, err)
+    });
+    assert_eq!(
+        (n, kind, cookies, err),
+        (
+            0,
+            Ok(BodyKind::Chunked),
+            50,
+            Some(HeadError::TooManyHeaders)
+        )
+    );
+
+    let (n, (payload, done)) = allocations(|| {
+        let mut dec = ChunkedDecoder::new();
+        let mut payload = 0;
+        for piece in body.chunks(7) {
+            let mut rest = piece;
+            loop {
+                let (used, status) = dec.decode(rest).unwrap();
+                rest = &rest[used..];
+                match status {
+                    Status::Complete(Chunk::Data(p)) => payload += p.len(),
+                    Status::Complete(Chunk::Done) | Status::Partial => break,
+                }
+            }
+        }
+        (payload, dec.is_done())
+    });
+    assert_eq!((n, payload, done), (0, 74011, true));
 }

@@ -52,6 +52,8 @@ enum Command {
     Quiz(crate::client::quiz::QuizClientArgs),
     /// List, upload and download files (the files service).
     Files(crate::client::files::FilesClientArgs),
+    /// Fetch a web page with HTTP/1.1 GET (http:// only).
+    Get(crate::client::get::GetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -150,6 +152,11 @@ struct ServerFlags {
     #[arg(long, value_name = "N", default_value_t = 10_000,
           value_parser = clap::value_parser!(u32).range(1..))]
     max_conns: u32,
+    /// Event-loop threads; connections are spread over them round-robin. Defaults to
+    /// the number of CPU cores; 1 gives the lab's classic single-threaded server.
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
     /// Log more: -v one line per chunk, -vv also a hex dump of each chunk.
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -319,10 +326,11 @@ impl ServerFlags {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Echo(a) => crate::client::echo::run(&a, 0),
-        Command::Quiz(a) => crate::client::quiz::run(&a, 0),
+        Command::Echo(a) => crate::client::echo::run(&a, a.verbose),
+        Command::Quiz(a) => crate::client::quiz::run(&a, a.verbose),
         Command::Files(a) => crate::client::files::run(&a),
         Command::Serve(s) => serve(s.service),
+        Command::Get(a) => crate::client::get::run(&a),
     }
 }
 
@@ -408,6 +416,10 @@ fn serve(cmd: ServeCommand) -> ExitCode {
         host: flags.host,
         port_auto: flags.port_auto,
         max_conns: flags.max_conns as usize,
+        threads: flags.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            usize::from,
+        ),
     };
     match server::run(listens, &opts, log.clone()) {
         Ok(()) => ExitCode::SUCCESS,

@@ -142,3 +142,22 @@ fn files_client_against_serve_all() {
     );
     assert_eq!(std::fs::read(here.path().join("back.iso")).unwrap(), data);
 }
+
+#[test]
+fn clients_log_their_traffic_with_v() {
+    let server = serve(&["echo", "--port", "0"], 1);
+    let mut cmd = socklab();
+    cmd.args(["echo", "-v"]).args(addr_args(server.addr()));
+    let out = run_with_input(cmd, b"hi\n".to_vec());
+    assert_eq!(out.stdout, b"hi\n");
+    let err = String::from_utf8(out.stderr).unwrap();
+    let at = server.addr().to_string();
+    for needle in [
+        format!("socklab: {at}: connected"),
+        format!("socklab: {at}: sent 3 bytes"),
+        format!("socklab: {at}: received 3 bytes"),
+        format!("socklab: {at}: disconnected (closed by server)"),
+    ] {
+        assert!(err.contains(&needle), "{needle:?} missing from:\n{err}");
+    }
+}

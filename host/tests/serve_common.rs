@@ -275,3 +275,54 @@ fn stop_gives_up_on_a_client_that_never_reads() {
     );
     drop(flooder);
 }
+
+#[test]
+fn loops_share_the_connection_limit_and_the_stop() {
+    // Three loops, connections handed round-robin: each of the first three lands on a
+    // different loop, so the limit and the stop must cross threads to be right.
+    let mut server = serve(
+        &[
+            "echo",
+            "--port",
+            "0",
+            "--threads",
+            "3",
+            "--max-conns",
+            "3",
+            "--allow-stop",
+        ],
+        1,
+    );
+    let mut conns: Vec<TcpStream> = (0..3).map(|_| server.connect()).collect();
+    for (i, c) in conns.iter_mut().enumerate() {
+        let line = format!("loop {i}\n");
+        assert_eq!(round_trip(c, line.as_bytes()), line.as_bytes());
+    }
+    let mut fourth = server.connect();
+    assert_eq!(read_to_eof(&mut fourth), b"");
+    server.wait_log("client rejected (server full: 3 connections, --max-conns 3)");
+    // One connection frees its place on its loop; the accepting loop sees it.
+    conns[1].write_all(b"quit\n").unwrap();
+    assert_eq!(read_to_eof(&mut conns[1]), b"");
+    server.wait_log("client disconnected (quit)");
+    let mut again = server.connect();
+    assert_eq!(round_trip(&mut again, b"room\n"), b"room\n");
+    // `stop` on one loop stops them all; the others are flushed and closed.
+    conns[2].write_all(b"unanswered?\n").unwrap();
+    conns[0].write_all(b"stop\n").unwrap();
+    assert!(server.wait_exit().success());
+    assert_eq!(read_to_eof(&mut conns[2]), b"unanswered?\n");
+    assert_eq!(read_to_eof(&mut again), b"");
+    let log = server.log();
+    let process_lines = |what: &str| {
+        log.lines()
+            .filter(|l| l.contains(" socklab pid ") && l.contains(what))
+            .count()
+    };
+    assert_eq!(
+        process_lines("server stopping (stop requested by"),
+        1,
+        "{log}"
+    );
+    assert_eq!(process_lines("server stopped"), 1, "{log}");
+}

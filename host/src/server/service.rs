@@ -25,7 +25,7 @@ use super::wake::Wake;
 pub const ECHO_QUEUE: usize = 1024;
 
 /// A service the event loop can serve on a listener.
-pub trait Service {
+pub trait Service: Send {
     /// The name used in the log and in `serve <name>`.
     fn name(&self) -> &'static str;
 
@@ -43,12 +43,13 @@ pub trait Service {
 
     /// A fresh session for a connection accepted at `now`, already wrapped in the idle
     /// timeout of §0.
-    fn open(&mut self, now: Instant) -> Box<dyn Session>;
+    fn open(&mut self, now: Instant) -> Box<dyn Session + Send>;
 
     /// Like [`open`](Self::open), for services whose sessions hand work to other
-    /// threads (the worker [`Pool`](crate::pool::Pool)): `wake` makes the loop drive
-    /// this connection again when that work is done. The loop always calls this one.
-    fn open_woken(&mut self, now: Instant, wake: Wake) -> Box<dyn Session> {
+    /// threads (the worker [`Pool`](crate::pool::Pool)): `wake` makes the loop that
+    /// ends up serving the connection drive it again when that work is done. The loop
+    /// always calls this one.
+    fn open_woken(&mut self, now: Instant, wake: Wake) -> Box<dyn Session + Send> {
         let _ = wake;
         self.open(now)
     }
@@ -84,7 +85,7 @@ impl Service for EchoService {
         self.chunk
     }
 
-    fn open(&mut self, now: Instant) -> Box<dyn Session> {
+    fn open(&mut self, now: Instant) -> Box<dyn Session + Send> {
         Box::new(Idle::new(
             Echo::<ECHO_QUEUE>::new(self.config),
             now,
@@ -123,7 +124,7 @@ impl Service for QuizService {
         Self::CHUNK
     }
 
-    fn open(&mut self, now: Instant) -> Box<dyn Session> {
+    fn open(&mut self, now: Instant) -> Box<dyn Session + Send> {
         let seed = self.seed.unwrap_or_else(rand::random);
         let quiz = Quiz::new(now, self.config, SplitMix64::new(seed));
         Box::new(Idle::new(quiz, now, self.idle))

@@ -1,65 +1,61 @@
-//! Waking the event loop from other threads: a job on the worker [`Pool`](crate::pool)
-//! finished, and the connection that asked for it must be driven again.
+//! Waking a connection's loop from other threads: a job on the worker
+//! [`Pool`](crate::pool) finished, and the connection that asked for it must be driven
+//! again.
 //!
-//! One `mio::Waker` serves the whole loop; the keys of the connections to drive queue up
-//! in a short list behind a mutex. A key that outlived its connection (the slot was
-//! reused) only causes one extra drive, which does nothing harmful: driving a
+//! The session is opened by the accepting loop before it is known which loop and slot
+//! will serve it, so a [`Wake`] starts unbound and the serving loop binds it when it
+//! installs the connection, before driving it for the first time (nothing can be
+//! waiting for a wake-up before that). Wake-ups travel through the loop's inbox in
+//! [`Shared`](super::handoff::Shared), sharing its one `mio::Waker`. A slot that outlived
+//! its connection (reused since) only gets one extra drive, which is harmless: driving a
 //! connection is always safe.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, OnceLock};
 
-/// The loop's side: the waker and the keys woken since the last turn.
-#[derive(Debug)]
-pub struct Wakeups {
-    waker: mio::Waker,
-    ready: Mutex<Vec<usize>>,
-}
+use super::handoff::Shared;
 
-impl Wakeups {
-    /// Wrap the loop's waker.
-    pub fn new(waker: mio::Waker) -> Arc<Wakeups> {
-        Arc::new(Wakeups {
-            waker,
-            ready: Mutex::new(Vec::new()),
-        })
-    }
-
-    /// A handle that wakes the loop for `key`.
-    pub fn handle(self: &Arc<Self>, key: usize) -> Wake {
-        Wake {
-            shared: self.clone(),
-            key,
-        }
-    }
-
-    /// The keys woken since the last call.
-    pub fn take(&self) -> Vec<usize> {
-        std::mem::take(&mut *self.ready.lock().unwrap_or_else(PoisonError::into_inner))
-    }
+#[derive(Clone)]
+struct Target {
+    shared: Arc<Shared>,
+    loop_index: usize,
+    slot: usize,
 }
 
 /// Given to a session that runs work elsewhere; cheap to clone into a job.
-#[derive(Debug, Clone)]
+#[derive(Clone, Default)]
 pub struct Wake {
-    shared: Arc<Wakeups>,
-    key: usize,
+    target: Arc<OnceLock<Target>>,
+}
+
+impl std::fmt::Debug for Wake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.target.get() {
+            Some(t) => write!(f, "Wake(loop {}, slot {})", t.loop_index, t.slot),
+            None => f.write_str("Wake(unbound)"),
+        }
+    }
 }
 
 impl Wake {
-    /// Ask the loop to drive this connection again. Safe from any thread.
+    /// A handle not yet tied to a loop.
+    pub fn unbound() -> Wake {
+        Wake::default()
+    }
+
+    /// Tie this handle (and its clones) to `slot` of loop `loop_index`.
+    pub fn bind(&self, shared: Arc<Shared>, loop_index: usize, slot: usize) {
+        let _ = self.target.set(Target {
+            shared,
+            loop_index,
+            slot,
+        });
+    }
+
+    /// Ask the serving loop to drive this connection again. Safe from any thread; does
+    /// nothing before [`bind`](Self::bind).
     pub fn wake(&self) {
-        let first = {
-            let mut ready = self
-                .shared
-                .ready
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner);
-            ready.push(self.key);
-            ready.len() == 1
-        };
-        // One wake-up per batch: the loop takes the whole list at once.
-        if first {
-            let _ = self.shared.waker.wake();
+        if let Some(t) = self.target.get() {
+            t.shared.wake_conn(t.loop_index, t.slot);
         }
     }
 }
