@@ -445,8 +445,9 @@ fn concurrent_puts_all_land_and_a_second_writer_is_busy() {
 fn a_slow_disk_does_not_stall_other_clients() {
     let place = Place::new();
     std::fs::write(place.store().join("small"), b"abc").unwrap();
-    // Every chunk write takes 6 s on its worker thread.
-    let server = place.serve(&["--io-delay", "6000"]);
+    // Every chunk write takes 6 s on its worker thread; one event loop serves both
+    // clients, so only the pool keeps the second one from waiting.
+    let server = place.serve(&["--io-delay", "6000", "--threads", "1"]);
     let mut slow = connect(&server);
     say(&mut slow, b"PUT 200000 slow\n");
     assert_eq!(read_line(&mut slow), "READY\n");
