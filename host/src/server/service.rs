@@ -42,17 +42,11 @@ pub trait Service: Send {
     }
 
     /// A fresh session for a connection accepted at `now`, already wrapped in the idle
-    /// timeout of §0.
-    fn open(&mut self, now: Instant) -> Box<dyn Session + Send>;
-
-    /// Like [`open`](Self::open), for services whose sessions hand work to other
-    /// threads (the worker [`Pool`](crate::pool::Pool)): `wake` makes the loop that
-    /// ends up serving the connection drive it again when that work is done. The loop
-    /// always calls this one.
-    fn open_woken(&mut self, now: Instant, wake: Wake) -> Box<dyn Session + Send> {
-        let _ = wake;
-        self.open(now)
-    }
+    /// timeout of §0. `wake` is for sessions that hand work to other threads (the
+    /// worker [`Pool`](crate::pool::Pool)): it makes the loop that ends up serving the
+    /// connection drive it again when that work is done. Services that do all their
+    /// work on the loop ignore it.
+    fn open(&mut self, now: Instant, wake: Wake) -> Box<dyn Session + Send>;
 
     /// Bytes sent to a connection refused over `--max-conns` before it is closed
     /// (§0: files and auth send `ERR busy server full`, the others nothing).
@@ -85,7 +79,7 @@ impl Service for EchoService {
         self.chunk
     }
 
-    fn open(&mut self, now: Instant) -> Box<dyn Session + Send> {
+    fn open(&mut self, now: Instant, _wake: Wake) -> Box<dyn Session + Send> {
         Box::new(Idle::new(
             Echo::<ECHO_QUEUE>::new(self.config),
             now,
@@ -124,7 +118,7 @@ impl Service for QuizService {
         Self::CHUNK
     }
 
-    fn open(&mut self, now: Instant) -> Box<dyn Session + Send> {
+    fn open(&mut self, now: Instant, _wake: Wake) -> Box<dyn Session + Send> {
         let seed = self.seed.unwrap_or_else(rand::random);
         let quiz = Quiz::new(now, self.config, SplitMix64::new(seed));
         Box::new(Idle::new(quiz, now, self.idle))

@@ -50,11 +50,7 @@ impl Service for FilesService {
         CHUNK
     }
 
-    fn open(&mut self, _now: Instant) -> Box<dyn Session + Send> {
-        unreachable!("the files service needs a waker; the loop calls open_woken")
-    }
-
-    fn open_woken(&mut self, now: Instant, wake: Wake) -> Box<dyn Session + Send> {
+    fn open(&mut self, now: Instant, wake: Wake) -> Box<dyn Session + Send> {
         Box::new(PooledFiles::new(
             now,
             self.config,
