@@ -52,6 +52,23 @@ impl fmt::Display for ConnectError {
 
 impl std::error::Error for ConnectError {}
 
+/// The start of every line-protocol client: a [`Trace`] for `-v` and a connection, or
+/// the exit code after the reason was printed (`socklab: cannot connect to ...`).
+pub fn open_or_exit(
+    host: &str,
+    port: u16,
+    verbose: u8,
+) -> Result<(TcpStream, Trace), std::process::ExitCode> {
+    let trace = Trace::new(verbose, &display_addr(host, port));
+    match connect(host, port, &trace) {
+        Ok(s) => Ok((s, trace)),
+        Err(e) => {
+            eprintln!("socklab: {e}");
+            Err(std::process::ExitCode::from(super::EXIT_CONNECT))
+        }
+    }
+}
+
 /// Resolve `host` (a name, an IPv4 or an IPv6 address) and connect to the first address
 /// that answers, as `nc` does.
 pub fn connect(host: &str, port: u16, trace: &Trace) -> Result<TcpStream, ConnectError> {

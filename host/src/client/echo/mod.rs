@@ -29,7 +29,7 @@
 mod interactive;
 mod pipe;
 
-use super::conn::{Trace, connect, display_addr};
+use super::conn::open_or_exit;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -57,13 +57,9 @@ pub struct EchoClientArgs {
 
 /// Run the client; returns the process exit code.
 pub fn run(args: &EchoClientArgs, verbose: u8) -> ExitCode {
-    let trace = Trace::new(verbose, &display_addr(&args.host, args.port));
-    let stream = match connect(&args.host, args.port, &trace) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("socklab: {e}");
-            return ExitCode::from(super::EXIT_CONNECT);
-        }
+    let (stream, trace) = match open_or_exit(&args.host, args.port, verbose) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
     let framing = args.framed.then_some(args.max_frame);
     let result = if std::io::stdin().is_terminal() {

@@ -24,7 +24,7 @@ use std::process::ExitCode;
 
 use socklab_core::files::{Command, ServerLine, validate_name};
 
-use super::conn::{Trace, connect, display_addr};
+use super::conn::open_or_exit;
 use proto::{Conn, human, protocol, refused};
 use transfer::{Answer, Choice, Sink, Stored};
 
@@ -101,13 +101,9 @@ pub fn run(args: &FilesClientArgs) -> ExitCode {
             }
         },
     };
-    let trace = Trace::new(args.verbose, &display_addr(&args.host, args.port));
-    let stream = match connect(&args.host, args.port, &trace) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("socklab: {e}");
-            return ExitCode::from(super::EXIT_CONNECT);
-        }
+    let (stream, trace) = match open_or_exit(&args.host, args.port, args.verbose) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
     let result = Conn::open(stream, trace.clone()).and_then(|mut conn| {
         let r = match plan {

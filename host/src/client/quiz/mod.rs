@@ -23,7 +23,7 @@
 mod auto;
 mod interactive;
 
-use super::conn::{Trace, connect, display_addr};
+use super::conn::open_or_exit;
 use socklab_core::quiz::Outcome;
 use std::process::ExitCode;
 
@@ -46,13 +46,9 @@ pub struct QuizClientArgs {
 
 /// Run the client; exit code 0 on a win, 1 otherwise.
 pub fn run(args: &QuizClientArgs, verbose: u8) -> ExitCode {
-    let trace = Trace::new(verbose, &display_addr(&args.host, args.port));
-    let stream = match connect(&args.host, args.port, &trace) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("socklab: {e}");
-            return ExitCode::from(super::EXIT_CONNECT);
-        }
+    let (stream, trace) = match open_or_exit(&args.host, args.port, verbose) {
+        Ok(c) => c,
+        Err(code) => return code,
     };
     // One short answer per problem: send each at once rather than let Nagle hold it.
     let _ = stream.set_nodelay(true);
