@@ -23,6 +23,8 @@ use crate::log::{Level, Logger};
 use crate::pool::Pool;
 use crate::server::FilesService;
 use crate::server::files::dir::Dir;
+use crate::server::ident::IdentService;
+use crate::server::ident::db::IdentDb;
 use crate::server::{self, EchoService, Listen, QuizService, Service};
 
 /// Socket-programming lab services and clients.
@@ -54,6 +56,8 @@ enum Command {
     Files(crate::client::files::FilesClientArgs),
     /// Fetch a web page with HTTP/1.1 GET (http:// only).
     Get(crate::client::get::GetArgs),
+    /// Introduce yourself to the ident server (it remembers your IP address).
+    Ident(crate::client::ident::IdentClientArgs),
 }
 
 #[derive(Debug, Args)]
@@ -94,6 +98,17 @@ enum ServeCommand {
         #[command(flatten)]
         files: FilesFlags,
     },
+    /// Greet clients by IP address, asking the name of new ones (TCP 9091).
+    #[command(after_help = IDENT_EXAMPLES)]
+    Ident {
+        #[command(flatten)]
+        port: PortFlag,
+        #[command(flatten)]
+        server: ServerFlags,
+        /// The name table (`ip<TAB>name` lines); created with the first name.
+        #[arg(long, value_name = "FILE", default_value = IDENT_DB)]
+        db: PathBuf,
+    },
     /// Every service, each on its default port, in one process.
     #[command(after_help = ALL_EXAMPLES)]
     All {
@@ -105,8 +120,21 @@ enum ServeCommand {
         quiz: QuizFlags,
         #[command(flatten)]
         files: FilesFlags,
+        /// The ident service's name table (`serve ident --db`).
+        #[arg(long, value_name = "FILE", default_value = IDENT_DB)]
+        ident_db: PathBuf,
     },
 }
+
+/// Default `--db` of the ident service (§4).
+const IDENT_DB: &str = "socklab-ident.tsv";
+
+const IDENT_EXAMPLES: &str = "\
+Examples:
+  socklab serve ident                        names kept in ./socklab-ident.tsv
+  socklab serve ident --host :: --db /srv/lab/ident.tsv
+  socklab ident --name Ann                   introduce yourself
+  nc 127.0.0.1 9091";
 
 const ECHO_EXAMPLES: &str = "\
 Examples:
@@ -130,7 +158,7 @@ Examples:
 
 const ALL_EXAMPLES: &str = "\
 Examples:
-  socklab serve all                 echo on 9090, quiz on 31337, files on 8020
+  socklab serve all                 echo on 9090, quiz on 31337, files on 8020, ident on 9091
   socklab serve all --port-auto     move on to the next free port where one is taken
   socklab serve all --host 0.0.0.0  serve the network, not only this machine";
 
@@ -272,6 +300,23 @@ impl FilesFlags {
     }
 }
 
+/// Load the ident table and start its writer thread; the message names the file.
+fn open_ident(
+    path: &std::path::Path,
+    idle: Duration,
+) -> Result<(IdentService, server::ident::db::Loaded), String> {
+    let (db, loaded) = IdentDb::open(path).map_err(|e| {
+        format!(
+            "cannot read the ident table {}: {}",
+            path.display(),
+            server::listener::describe(&e)
+        )
+    })?;
+    let svc = IdentService::new(Arc::new(db), idle)
+        .map_err(|e| format!("cannot start the ident writer thread: {e}"))?;
+    Ok((svc, loaded))
+}
+
 /// The largest `--chunk`: reads land in one shared buffer of this size at most.
 const MAX_CHUNK: usize = 1 << 20;
 
@@ -331,6 +376,7 @@ pub fn main() -> ExitCode {
         Command::Files(a) => crate::client::files::run(&a),
         Command::Serve(s) => serve(s.service),
         Command::Get(a) => crate::client::get::run(&a),
+        Command::Ident(a) => crate::client::ident::run(&a),
     }
 }
 
@@ -340,6 +386,18 @@ fn serve(cmd: ServeCommand) -> ExitCode {
     let mut files = |flags: &FilesFlags, idle| match flags.service(idle) {
         Ok((svc, n)) => {
             stale = Some((n, svc.dir.clone()));
+            Ok(svc)
+        }
+        Err(msg) => {
+            eprintln!("socklab: {msg}");
+            Err(ExitCode::FAILURE)
+        }
+    };
+    // The ident table, whose logger is set once logging is up.
+    let mut ident_db = None;
+    let mut ident = |path: &PathBuf, idle| match open_ident(path, idle) {
+        Ok((svc, loaded)) => {
+            ident_db = Some((svc.db.clone(), loaded));
             Ok(svc)
         }
         Err(msg) => {
@@ -370,13 +428,25 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             let listen = single(Box::new(svc), port.port);
             (server, vec![listen])
         }
+        ServeCommand::Ident { server, port, db } => {
+            let svc = match ident(&db, server.idle()) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            (server, vec![single(Box::new(svc), port.port)])
+        }
         ServeCommand::All {
             server,
             echo,
             quiz,
             files: f,
+            ident_db: db,
         } => {
             let files = match files(&f, server.idle()) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            let ident = match ident(&db, server.idle()) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
@@ -385,6 +455,7 @@ fn serve(cmd: ServeCommand) -> ExitCode {
                 Box::new(echo.service(server.idle())),
                 Box::new(quiz.service(server.idle(), "all")),
                 Box::new(files),
+                Box::new(ident),
             ];
             let listens = services.into_iter().map(|s| single(s, None)).collect();
             (server, listens)
@@ -411,6 +482,20 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             );
             log.event("files", server::Pid, what);
         }
+    }
+    if let Some((db, loaded)) = ident_db {
+        db.set_logger(log.clone());
+        let what = format_args!(
+            "{} name(s) loaded from {}{}",
+            loaded.names,
+            db.path().display(),
+            if loaded.skipped > 0 {
+                format!(" ({} malformed line(s) ignored)", loaded.skipped)
+            } else {
+                String::new()
+            }
+        );
+        log.event("ident", server::Pid, what);
     }
     let opts = server::Options {
         host: flags.host,

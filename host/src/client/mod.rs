@@ -8,6 +8,7 @@ pub mod conn;
 pub mod echo;
 pub mod files;
 pub mod get;
+pub mod ident;
 pub mod quiz;
 pub mod stdio;
 

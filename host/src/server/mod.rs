@@ -11,12 +11,15 @@
 //! * [`event_loop`] — accepting, dispatching events, timers and the graceful stop;
 //! * [`handoff`] — what the loops share: connection count, stop, an inbox per loop;
 //! * [`wake`] — waking a connection's loop when work done on another thread is ready;
-//! * [`files`] — the §3 service: confined storage folder, disk work on a worker pool.
+//! * [`files`] — the §3 service: confined storage folder, disk work on a worker pool;
+//! * [`ident`] — the §4 service: the name table, stored off the loop;
+//! * [`chat`] — the §6 service: one UDP socket on its own loop thread.
 
 pub mod conn;
 pub mod event_loop;
 pub mod files;
 pub mod handoff;
+pub mod ident;
 pub mod listener;
 pub mod service;
 pub mod signal;
