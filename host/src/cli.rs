@@ -22,6 +22,7 @@ use socklab_core::files::{DEFAULT_MAX_FILE_SIZE, FilesConfig};
 use crate::log::{Level, Logger};
 use crate::pool::Pool;
 use crate::server::FilesService;
+use crate::server::chat::{ChatListen, ChatService};
 use crate::server::files::dir::Dir;
 use crate::server::ident::IdentService;
 use crate::server::ident::db::IdentDb;
@@ -58,6 +59,8 @@ enum Command {
     Get(crate::client::get::GetArgs),
     /// Introduce yourself to the ident server (it remembers your IP address).
     Ident(crate::client::ident::IdentClientArgs),
+    /// Chat with everyone on a chat server (UDP).
+    Chat(crate::client::chat::ChatClientArgs),
 }
 
 #[derive(Debug, Args)]
@@ -109,6 +112,16 @@ enum ServeCommand {
         #[arg(long, value_name = "FILE", default_value = IDENT_DB)]
         db: PathBuf,
     },
+    /// A chat room over UDP datagrams (UDP 9093).
+    #[command(after_help = CHAT_EXAMPLES)]
+    Chat {
+        #[command(flatten)]
+        port: PortFlag,
+        #[command(flatten)]
+        server: ServerFlags,
+        #[command(flatten)]
+        chat: ChatFlags,
+    },
     /// Every service, each on its default port, in one process.
     #[command(after_help = ALL_EXAMPLES)]
     All {
@@ -123,7 +136,41 @@ enum ServeCommand {
         /// The ident service's name table (`serve ident --db`).
         #[arg(long, value_name = "FILE", default_value = IDENT_DB)]
         ident_db: PathBuf,
+        #[command(flatten)]
+        chat: ChatFlags,
     },
+}
+
+const CHAT_EXAMPLES: &str = "\
+Examples:
+  socklab serve chat                          UDP 127.0.0.1:9093, up to 1000 members
+  socklab serve chat --host 0.0.0.0 -v        the whole network, one log line per datagram
+  socklab chat --nick ann                     join it (type lines; /who, /quit)";
+
+/// Flags of the chat service (§6).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Chat options")]
+struct ChatFlags {
+    /// Drop a member that sent nothing for this many seconds (clients PING every 20).
+    #[arg(long, value_name = "S", default_value_t = server::chat::DEFAULT_MEMBER_TIMEOUT,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    member_timeout: u64,
+    /// Most members at once; a JOIN over it gets `ERR busy`.
+    #[arg(long, value_name = "N", default_value_t = server::chat::DEFAULT_MAX_MEMBERS,
+          value_parser = clap::value_parser!(u32).range(1..=server::chat::CAPACITY as i64))]
+    max_members: u32,
+}
+
+impl ChatFlags {
+    fn listen(&self, port: Option<u16>) -> ChatListen {
+        ChatListen {
+            service: ChatService {
+                member_timeout: Duration::from_secs(self.member_timeout),
+                max_members: self.max_members as usize,
+            },
+            port: port.unwrap_or(ChatService::DEFAULT_PORT),
+        }
+    }
 }
 
 /// Default `--db` of the ident service (§4).
@@ -158,7 +205,7 @@ Examples:
 
 const ALL_EXAMPLES: &str = "\
 Examples:
-  socklab serve all                 echo on 9090, quiz on 31337, files on 8020, ident on 9091
+  socklab serve all                 echo 9090, quiz 31337, files 8020, ident 9091, chat 9093/udp
   socklab serve all --port-auto     move on to the next free port where one is taken
   socklab serve all --host 0.0.0.0  serve the network, not only this machine";
 
@@ -377,6 +424,7 @@ pub fn main() -> ExitCode {
         Command::Serve(s) => serve(s.service),
         Command::Get(a) => crate::client::get::run(&a),
         Command::Ident(a) => crate::client::ident::run(&a),
+        Command::Chat(a) => crate::client::chat::run(&a),
     }
 }
 
@@ -405,6 +453,7 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             Err(ExitCode::FAILURE)
         }
     };
+    let mut datagrams = Vec::new();
     let (flags, listens) = match cmd {
         ServeCommand::Echo { server, port, echo } => {
             let svc = echo.service(server.idle());
@@ -435,13 +484,19 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             };
             (server, vec![single(Box::new(svc), port.port)])
         }
+        ServeCommand::Chat { server, port, chat } => {
+            datagrams.push(chat.listen(port.port));
+            (server, Vec::new())
+        }
         ServeCommand::All {
             server,
             echo,
             quiz,
             files: f,
             ident_db: db,
+            chat,
         } => {
+            datagrams.push(chat.listen(None));
             let files = match files(&f, server.idle()) {
                 Ok(s) => s,
                 Err(code) => return code,
@@ -506,7 +561,7 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             usize::from,
         ),
     };
-    match server::run(listens, &opts, log.clone()) {
+    match server::serve(listens, datagrams, &opts, log.clone()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // The message must reach the user even when the log goes to a file.
