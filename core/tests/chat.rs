@@ -213,3 +213,60 @@ fn relay_of_the_longest_message() {
     assert_eq!(out.len(), 1);
     assert_eq!(out[0].1.len(), 526);
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Datagrams that look like commands often, and garbage sometimes.
+    fn datagram() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            prop::sample::select(vec![
+                &b"JOIN a"[..],
+                b"JOIN b",
+                b"JOIN a b",
+                b"MSG hi",
+                b"MSG",
+                b"WHO",
+                b"PING",
+                b"LEAVE",
+                b"X",
+                b"JOIN abcdefghijklmnop",
+            ])
+            .prop_map(|d| d.to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..600),
+        ]
+    }
+
+    proptest! {
+        /// Whatever arrives, from whoever, in any order, with time passing: no panic,
+        /// every datagram out fits what clients accept, and a reply to an address that
+        /// was not a member is at most 3x the datagram it answers.
+        #[test]
+        fn any_traffic_keeps_the_rules(
+            steps in proptest::collection::vec((0u32..6, datagram(), 0u64..30_000), 1..80)
+        ) {
+            let mut s: ChatServer<u32, 4> = ChatServer::new(Duration::from_secs(20), 4);
+            let mut now = 0;
+            let mut buf = [0u8; MAX_RELAY];
+            for (from, d, dt) in steps {
+                now += dt;
+                let t = Instant::from_millis(now);
+                if s.poll_timeout().is_some_and(|x| x <= t) {
+                    s.handle_timeout(t);
+                    while s.poll_transmit(&mut buf).is_some() {}
+                }
+                let member = s.nick_of(&from).is_some();
+                s.handle_datagram(t, from, &d);
+                while let Some(tx) = s.poll_transmit(&mut buf) {
+                    prop_assert!(tx.len <= 1024);
+                    if tx.to == from && !member {
+                        prop_assert!(tx.len <= 3 * d.len());
+                    }
+                }
+                while s.poll_event().is_some() {}
+                prop_assert!(s.len() <= 4);
+            }
+        }
+    }
+}
