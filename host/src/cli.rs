@@ -111,6 +111,9 @@ enum ServeCommand {
         /// The name table (`ip<TAB>name` lines); created with the first name.
         #[arg(long, value_name = "FILE", default_value = IDENT_DB)]
         db: PathBuf,
+        /// Milliseconds each name store sleeps first: a slow disk, for tests.
+        #[arg(long, value_name = "MS", default_value_t = 0, hide = true)]
+        store_delay: u64,
     },
     /// A chat room over UDP datagrams (UDP 9093).
     #[command(after_help = CHAT_EXAMPLES)]
@@ -477,11 +480,17 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             let listen = single(Box::new(svc), port.port);
             (server, vec![listen])
         }
-        ServeCommand::Ident { server, port, db } => {
-            let svc = match ident(&db, server.idle()) {
+        ServeCommand::Ident {
+            server,
+            port,
+            db,
+            store_delay,
+        } => {
+            let mut svc = match ident(&db, server.idle()) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
+            svc.store_delay = std::time::Duration::from_millis(store_delay);
             (server, vec![single(Box::new(svc), port.port)])
         }
         ServeCommand::Chat { server, port, chat } => {

@@ -229,3 +229,35 @@ fn client_exit_codes() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot connect to 127.0.0.1:"));
 }
+
+#[test]
+fn a_slow_store_does_not_hold_up_other_clients() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir);
+    let server = serve(
+        &[
+            "ident",
+            "--port",
+            "0",
+            "--threads",
+            "1",
+            "--store-delay",
+            "3000",
+            "--db",
+            db.to_str().unwrap(),
+        ],
+        1,
+    );
+    let mut slow = server.connect();
+    assert_eq!(serve_support::read_line(&mut slow), "What is your name?\n");
+    slow.write_all(b"Slow\n").unwrap();
+    // While that name is being written (3 s), the one loop still serves someone else:
+    // the question arrives before the file exists.
+    let mut other = server.connect();
+    assert_eq!(serve_support::read_line(&mut other), "What is your name?\n");
+    assert!(!db.exists(), "the other client waited for the disk");
+    drop(other);
+    // The greeting comes only once the name is stored.
+    assert_eq!(read_to_eof(&mut slow), b"Nice to meet you, Slow!\n");
+    assert_eq!(std::fs::read_to_string(&db).unwrap(), "127.0.0.1\tSlow\n");
+}

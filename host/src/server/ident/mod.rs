@@ -33,6 +33,9 @@ pub struct IdentService {
     pub pool: Arc<Pool>,
     /// `--idle-timeout`.
     pub idle: socklab_core::Duration,
+    /// `--store-delay` (hidden): each store sleeps this long on the writer first, so a
+    /// test can show the loop serving others meanwhile.
+    pub store_delay: std::time::Duration,
 }
 
 impl IdentService {
@@ -42,7 +45,18 @@ impl IdentService {
             db,
             pool: Arc::new(Pool::new("socklab-ident", 1)?),
             idle,
+            store_delay: std::time::Duration::ZERO,
         })
+    }
+}
+
+impl IdentService {
+    fn store(&self) -> session::Store {
+        session::Store {
+            db: self.db.clone(),
+            pool: self.pool.clone(),
+            delay: self.store_delay,
+        }
     }
 }
 
@@ -64,13 +78,7 @@ impl Service for IdentService {
     /// asks the name, and storing it fails (no greeting). The loop always calls
     /// [`open_from`](Service::open_from) instead.
     fn open(&mut self, now: Instant, wake: Wake) -> Box<dyn Session + Send> {
-        let s = PooledIdent::new(
-            Ident::unknown(),
-            None,
-            self.db.clone(),
-            self.pool.clone(),
-            wake,
-        );
+        let s = PooledIdent::new(Ident::unknown(), None, self.store(), wake);
         Box::new(Idle::new(s, now, self.idle))
     }
 
@@ -80,7 +88,7 @@ impl Service for IdentService {
             Some(name) => Ident::known(&name),
             None => Ident::unknown(),
         };
-        let s = PooledIdent::new(core, Some(ip), self.db.clone(), self.pool.clone(), wake);
+        let s = PooledIdent::new(core, Some(ip), self.store(), wake);
         Box::new(Idle::new(s, now, self.idle))
     }
 }

@@ -17,14 +17,24 @@ use crate::client::conn::describe;
 use crate::pool::Pool;
 use crate::server::wake::Wake;
 
+/// Where and how names are stored.
+#[derive(Debug, Clone)]
+pub struct Store {
+    /// The table.
+    pub db: Arc<IdentDb>,
+    /// The writer thread.
+    pub pool: Arc<Pool>,
+    /// Extra time each store takes (`--store-delay`, for tests of a slow disk).
+    pub delay: std::time::Duration,
+}
+
 /// An ident session whose name store runs on the pool.
 #[derive(Debug)]
 pub struct PooledIdent {
     core: Ident,
     /// The peer's address, normalised; `None` when the opener did not know it.
     ip: Option<IpAddr>,
-    db: Arc<IdentDb>,
-    pool: Arc<Pool>,
+    store: Store,
     wake: Wake,
     /// Filled by the job: was the name stored?
     done: Arc<Mutex<Option<bool>>>,
@@ -32,18 +42,11 @@ pub struct PooledIdent {
 
 impl PooledIdent {
     /// Wrap `core` for a peer at `ip`.
-    pub fn new(
-        core: Ident,
-        ip: Option<IpAddr>,
-        db: Arc<IdentDb>,
-        pool: Arc<Pool>,
-        wake: Wake,
-    ) -> Self {
+    pub fn new(core: Ident, ip: Option<IpAddr>, store: Store, wake: Wake) -> Self {
         PooledIdent {
             core,
             ip,
-            db,
-            pool,
+            store,
             wake,
             done: Arc::default(),
         }
@@ -68,11 +71,13 @@ impl PooledIdent {
         };
         let (name, db, done, wake) = (
             name.to_owned(),
-            self.db.clone(),
+            self.store.db.clone(),
             self.done.clone(),
             self.wake.clone(),
         );
-        self.pool.spawn(move || {
+        let delay = self.store.delay;
+        self.store.pool.spawn(move || {
+            std::thread::sleep(delay);
             let result = db.store(ip, &name);
             if let Some(log) = db.logger() {
                 match &result {
