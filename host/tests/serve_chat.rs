@@ -274,8 +274,13 @@ struct Client {
 
 impl Client {
     fn start(server: SocketAddr, nick: &str) -> Client {
+        Self::start_with(server, nick, &[])
+    }
+
+    fn start_with(server: SocketAddr, nick: &str, extra: &[&str]) -> Client {
         let mut cmd: Command = socklab();
         cmd.args(["chat", "--nick", nick, "--port", &server.port().to_string()])
+            .args(extra)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped());
@@ -391,4 +396,25 @@ fn ctrl_c_stops_the_chat_loop_too() {
     server.interrupt();
     assert!(server.wait_exit().success());
     assert!(server.log().contains("server stopped"));
+}
+
+#[test]
+fn the_client_pings_to_stay_a_member() {
+    let server = chat_server(&["--member-timeout", "1"]);
+    let mut ann = Client::start_with(server.addr(), "ann", &["--ping-every-ms", "250"]);
+    ann.expect("WELCOME ann 1");
+    // Three member timeouts later ann is still there; a silent raw socket is not.
+    let quiet = Peer::new(server.addr());
+    assert_eq!(quiet.ask(b"JOIN quiet"), "WELCOME quiet 2");
+    ann.expect("* quiet joined");
+    ann.expect("* quiet timed out");
+    thread::sleep(Duration::from_millis(2000));
+    let probe = Peer::new(server.addr());
+    assert_eq!(probe.ask(b"JOIN probe"), "WELCOME probe 2");
+    assert_eq!(probe.ask(b"WHO"), "WHO ann probe");
+    ann.expect("* probe joined");
+    ann.type_line("/quit");
+    assert_eq!(probe.recv(), "* ann left");
+    let (code, err) = ann.finish();
+    assert_eq!(code, Some(0), "{err}");
 }

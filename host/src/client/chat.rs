@@ -40,6 +40,10 @@ pub struct ChatClientArgs {
     /// Your name in the chat: 1 to 16 of A-Z a-z 0-9 _ -.
     #[arg(long)]
     pub nick: String,
+    /// Milliseconds between keep-alive PINGs (default 20000), for tests with a short
+    /// `--member-timeout`.
+    #[arg(long, value_name = "MS", hide = true)]
+    pub ping_every_ms: Option<u64>,
 }
 
 /// Keep-alive interval (§6: clients PING every 20 s).
@@ -78,7 +82,8 @@ pub fn run(args: &ChatClientArgs) -> ExitCode {
             return ExitCode::from(super::EXIT_CONNECT);
         }
     }
-    match chat(socket, trace) {
+    let ping_every = args.ping_every_ms.map_or(PING_EVERY, Duration::from_millis);
+    match chat(socket, trace, ping_every) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("socklab: chat: {}", describe(&e));
@@ -167,14 +172,14 @@ fn explain(code: &str, nick: &str) -> String {
 }
 
 /// The conversation after `WELCOME`.
-fn chat(socket: UdpSocket, trace: Trace) -> io::Result<()> {
+fn chat(socket: UdpSocket, trace: Trace, ping_every: Duration) -> io::Result<()> {
     let done = Arc::new(AtomicBool::new(false));
     let reader = {
         let socket = socket.try_clone()?;
         let (done, trace) = (done.clone(), trace.clone());
         thread::Builder::new()
             .name("socklab-chat-reader".into())
-            .spawn(move || read_loop(&socket, &done, &trace))?
+            .spawn(move || read_loop(&socket, &done, &trace, ping_every))?
     };
     let send = |text: &str| -> io::Result<()> {
         socket.send(text.as_bytes())?;
@@ -207,14 +212,15 @@ fn chat(socket: UdpSocket, trace: Trace) -> io::Result<()> {
     Ok(())
 }
 
-/// Print what arrives; PING every [`PING_EVERY`]; stop once `done` is set.
-fn read_loop(socket: &UdpSocket, done: &AtomicBool, trace: &Trace) {
+/// Print what arrives; PING every `ping_every`; stop once `done` is set.
+fn read_loop(socket: &UdpSocket, done: &AtomicBool, trace: &Trace, ping_every: Duration) {
     let mut buf = [0u8; RECV_BUF];
     let mut last_ping = Instant::now();
     // Short read timeouts so `/quit` is not held up and the PING is on time.
-    let _ = socket.set_read_timeout(Some(Duration::from_millis(200)));
+    let tick = Duration::from_millis(200).min(ping_every.max(Duration::from_millis(10)));
+    let _ = socket.set_read_timeout(Some(tick));
     while !done.load(Ordering::Acquire) {
-        if last_ping.elapsed() >= PING_EVERY {
+        if last_ping.elapsed() >= ping_every {
             if socket.send(b"PING").is_ok() {
                 trace.sent(4);
             }
