@@ -83,7 +83,7 @@ pub fn run(args: &ChatClientArgs) -> ExitCode {
         }
     }
     let ping_every = args.ping_every_ms.map_or(PING_EVERY, Duration::from_millis);
-    match chat(socket, trace, ping_every) {
+    match chat(socket, trace, ping_every, &args.nick) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("socklab: chat: {}", describe(&e));
@@ -172,14 +172,14 @@ fn explain(code: &str, nick: &str) -> String {
 }
 
 /// The conversation after `WELCOME`.
-fn chat(socket: UdpSocket, trace: Trace, ping_every: Duration) -> io::Result<()> {
+fn chat(socket: UdpSocket, trace: Trace, ping_every: Duration, nick: &str) -> io::Result<()> {
     let done = Arc::new(AtomicBool::new(false));
     let reader = {
         let socket = socket.try_clone()?;
-        let (done, trace) = (done.clone(), trace.clone());
+        let (done, trace, nick) = (done.clone(), trace.clone(), nick.to_owned());
         thread::Builder::new()
             .name("socklab-chat-reader".into())
-            .spawn(move || read_loop(&socket, &done, &trace, ping_every))?
+            .spawn(move || read_loop(&socket, &done, &trace, ping_every, &nick))?
     };
     let send = |text: &str| -> io::Result<()> {
         socket.send(text.as_bytes())?;
@@ -213,7 +213,13 @@ fn chat(socket: UdpSocket, trace: Trace, ping_every: Duration) -> io::Result<()>
 }
 
 /// Print what arrives; PING every `ping_every`; stop once `done` is set.
-fn read_loop(socket: &UdpSocket, done: &AtomicBool, trace: &Trace, ping_every: Duration) {
+fn read_loop(
+    socket: &UdpSocket,
+    done: &AtomicBool,
+    trace: &Trace,
+    ping_every: Duration,
+    nick: &str,
+) {
     let mut buf = [0u8; RECV_BUF];
     let mut last_ping = Instant::now();
     // Short read timeouts so `/quit` is not held up and the PING is on time.
@@ -242,7 +248,7 @@ fn read_loop(socket: &UdpSocket, done: &AtomicBool, trace: &Trace, ping_every: D
             continue;
         }
         if let Some(code) = text.strip_prefix("ERR ") {
-            eprintln!("socklab: chat: {}", explain(code, ""));
+            eprintln!("socklab: chat: {}", explain(code, nick));
             continue;
         }
         let mut out = io::stdout().lock();

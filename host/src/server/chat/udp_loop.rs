@@ -2,7 +2,7 @@
 //!
 //! Each turn: send what the core owes (one datagram per `poll_transmit`, stopping when
 //! the socket is full and waiting for it to become writable), then fire member
-//! timeouts, then read datagrams — at most [`READS_PER_TURN`], and only while nothing
+//! timeouts, then read datagrams — at most `READS_PER_TURN` (64), and only while nothing
 //! is owed, so a flood is held back by the kernel's receive buffer (which drops what
 //! does not fit), never by a queue of ours.
 
