@@ -418,3 +418,27 @@ fn the_client_pings_to_stay_a_member() {
     let (code, err) = ann.finish();
     assert_eq!(code, Some(0), "{err}");
 }
+
+#[test]
+fn ipv6_members() {
+    if UdpSocket::bind("[::1]:0").is_err() {
+        return; // no IPv6 loopback on this machine
+    }
+    let server = chat_server(&["--host", "::1"]);
+    assert!(server.addr().is_ipv6());
+    let peer = |nick: &str| {
+        let sock = UdpSocket::bind("[::1]:0").unwrap();
+        sock.connect(server.addr()).unwrap();
+        sock.set_read_timeout(Some(WAIT)).unwrap();
+        sock.send(format!("JOIN {nick}").as_bytes()).unwrap();
+        Peer { sock }
+    };
+    let a = peer("six");
+    assert_eq!(a.recv(), "WELCOME six 1");
+    let b = peer("seven");
+    assert_eq!(b.recv(), "WELCOME seven 2");
+    assert_eq!(a.recv(), "* seven joined");
+    b.send(b"MSG over v6");
+    assert_eq!(a.recv(), "seven: over v6");
+    server.wait_log(&format!("chat {} member joined (six, 1 online)", a.addr()));
+}
