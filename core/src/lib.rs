@@ -14,15 +14,18 @@
 //! * [`http`] — §8 HTTP/1.x response heads, body framing and chunked decoding.
 //! * [`session`] — the one shape every service has, plus the idle-timeout wrapper.
 //! * [`echo`] — §1, [`quiz`] — §2, [`files`] — §3.
+//! * [`ident`] — §4, [`chat`] — §6 (a UDP server state machine, datagrams in and out).
 //! * [`rng`] — the random source services draw from, and a portable seeded generator.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod chat;
 pub mod echo;
 pub mod files;
 pub mod frame;
 pub mod http;
+pub mod ident;
 pub mod line;
 pub mod outbuf;
 pub mod quiz;

@@ -295,3 +295,46 @@ fn http_head_parser_and_chunked_decoder_allocate_nothing() {
     });
     assert_eq!((n, payload, done), (0, 74011, true));
 }
+
+#[test]
+fn chat_parser_server_and_ident_name_check_allocate_nothing() {
+    use socklab_core::chat::{ChatServer, MAX_RELAY, parse, valid_nick};
+    use socklab_core::ident::{Ident, valid_name};
+    let mut server: Box<ChatServer<u32, 16>> =
+        Box::new(ChatServer::new(socklab_core::Duration::from_secs(60), 16));
+    let datagrams: [&[u8]; 6] = [
+        b"JOIN ann",
+        b"MSG hello",
+        b"WHO",
+        b"PING",
+        b"\xff",
+        b"LEAVE",
+    ];
+    let (n, sent) = allocations(|| {
+        let mut buf = [0u8; MAX_RELAY];
+        let mut sent = 0;
+        let mut ok = 0;
+        for d in datagrams {
+            ok += usize::from(parse(d).is_ok());
+        }
+        ok += usize::from(valid_nick("ann"));
+        for from in 0..4u32 {
+            for d in datagrams {
+                server.handle_datagram(Instant::ZERO, from, d);
+                while server.poll_transmit(&mut buf).is_some() {
+                    sent += 1;
+                }
+                while server.poll_event().is_some() {}
+            }
+        }
+        server.handle_timeout(Instant::from_millis(120_000));
+        ok += usize::from(valid_name(b"  Ann Lee ").is_some());
+        let mut ident = Ident::unknown();
+        ident.handle_input(Instant::ZERO, b"Bob\n");
+        ok += usize::from(ident.poll_store().is_some());
+        ident.handle_stored(true);
+        sent + usize::from(ident.poll_output(&mut buf) > 0) + ok
+    });
+    assert_eq!(n, 0);
+    assert!(sent > 10);
+}

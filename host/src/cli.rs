@@ -22,7 +22,10 @@ use socklab_core::files::{DEFAULT_MAX_FILE_SIZE, FilesConfig};
 use crate::log::{Level, Logger};
 use crate::pool::Pool;
 use crate::server::FilesService;
+use crate::server::chat::{ChatListen, ChatService};
 use crate::server::files::dir::Dir;
+use crate::server::ident::IdentService;
+use crate::server::ident::db::IdentDb;
 use crate::server::{self, EchoService, Listen, QuizService, Service};
 
 /// Socket-programming lab services and clients.
@@ -54,6 +57,10 @@ enum Command {
     Files(crate::client::files::FilesClientArgs),
     /// Fetch a web page with HTTP/1.1 GET (http:// only).
     Get(crate::client::get::GetArgs),
+    /// Introduce yourself to the ident server (it remembers your IP address).
+    Ident(crate::client::ident::IdentClientArgs),
+    /// Chat with everyone on a chat server (UDP).
+    Chat(crate::client::chat::ChatClientArgs),
 }
 
 #[derive(Debug, Args)]
@@ -94,6 +101,30 @@ enum ServeCommand {
         #[command(flatten)]
         files: FilesFlags,
     },
+    /// Greet clients by IP address, asking the name of new ones (TCP 9091).
+    #[command(after_help = IDENT_EXAMPLES)]
+    Ident {
+        #[command(flatten)]
+        port: PortFlag,
+        #[command(flatten)]
+        server: ServerFlags,
+        /// The name table (`ip<TAB>name` lines); created with the first name.
+        #[arg(long, value_name = "FILE", default_value = IDENT_DB)]
+        db: PathBuf,
+        /// Milliseconds each name store sleeps first: a slow disk, for tests.
+        #[arg(long, value_name = "MS", default_value_t = 0, hide = true)]
+        store_delay: u64,
+    },
+    /// A chat room over UDP datagrams (UDP 9093).
+    #[command(after_help = CHAT_EXAMPLES)]
+    Chat {
+        #[command(flatten)]
+        port: PortFlag,
+        #[command(flatten)]
+        server: ServerFlags,
+        #[command(flatten)]
+        chat: ChatFlags,
+    },
     /// Every service, each on its default port, in one process.
     #[command(after_help = ALL_EXAMPLES)]
     All {
@@ -105,8 +136,55 @@ enum ServeCommand {
         quiz: QuizFlags,
         #[command(flatten)]
         files: FilesFlags,
+        /// The ident service's name table (`serve ident --db`).
+        #[arg(long, value_name = "FILE", default_value = IDENT_DB)]
+        ident_db: PathBuf,
+        #[command(flatten)]
+        chat: ChatFlags,
     },
 }
+
+const CHAT_EXAMPLES: &str = "\
+Examples:
+  socklab serve chat                          UDP 127.0.0.1:9093, up to 1000 members
+  socklab serve chat --host 0.0.0.0 -v        the whole network, one log line per datagram
+  socklab chat --nick ann                     join it (type lines; /who, /quit)";
+
+/// Flags of the chat service (§6).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Chat options")]
+struct ChatFlags {
+    /// Drop a member that sent nothing for this many seconds (clients PING every 20).
+    #[arg(long, value_name = "S", default_value_t = server::chat::DEFAULT_MEMBER_TIMEOUT,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    member_timeout: u64,
+    /// Most members at once; a JOIN over it gets `ERR busy`.
+    #[arg(long, value_name = "N", default_value_t = server::chat::DEFAULT_MAX_MEMBERS,
+          value_parser = clap::value_parser!(u32).range(1..=server::chat::CAPACITY as i64))]
+    max_members: u32,
+}
+
+impl ChatFlags {
+    fn listen(&self, port: Option<u16>) -> ChatListen {
+        ChatListen {
+            service: ChatService {
+                member_timeout: Duration::from_secs(self.member_timeout),
+                max_members: self.max_members as usize,
+            },
+            port: port.unwrap_or(ChatService::DEFAULT_PORT),
+        }
+    }
+}
+
+/// Default `--db` of the ident service (§4).
+const IDENT_DB: &str = "socklab-ident.tsv";
+
+const IDENT_EXAMPLES: &str = "\
+Examples:
+  socklab serve ident                        names kept in ./socklab-ident.tsv
+  socklab serve ident --host :: --db /srv/lab/ident.tsv
+  socklab ident --name Ann                   introduce yourself
+  nc 127.0.0.1 9091";
 
 const ECHO_EXAMPLES: &str = "\
 Examples:
@@ -130,7 +208,7 @@ Examples:
 
 const ALL_EXAMPLES: &str = "\
 Examples:
-  socklab serve all                 echo on 9090, quiz on 31337, files on 8020
+  socklab serve all                 echo 9090, quiz 31337, files 8020, ident 9091, chat 9093/udp
   socklab serve all --port-auto     move on to the next free port where one is taken
   socklab serve all --host 0.0.0.0  serve the network, not only this machine";
 
@@ -272,6 +350,23 @@ impl FilesFlags {
     }
 }
 
+/// Load the ident table and start its writer thread; the message names the file.
+fn open_ident(
+    path: &std::path::Path,
+    idle: Duration,
+) -> Result<(IdentService, server::ident::db::Loaded), String> {
+    let (db, loaded) = IdentDb::open(path).map_err(|e| {
+        format!(
+            "cannot read the ident table {}: {}",
+            path.display(),
+            server::listener::describe(&e)
+        )
+    })?;
+    let svc = IdentService::new(Arc::new(db), idle)
+        .map_err(|e| format!("cannot start the ident writer thread: {e}"))?;
+    Ok((svc, loaded))
+}
+
 /// The largest `--chunk`: reads land in one shared buffer of this size at most.
 const MAX_CHUNK: usize = 1 << 20;
 
@@ -331,6 +426,8 @@ pub fn main() -> ExitCode {
         Command::Files(a) => crate::client::files::run(&a),
         Command::Serve(s) => serve(s.service),
         Command::Get(a) => crate::client::get::run(&a),
+        Command::Ident(a) => crate::client::ident::run(&a),
+        Command::Chat(a) => crate::client::chat::run(&a),
     }
 }
 
@@ -347,6 +444,19 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             Err(ExitCode::FAILURE)
         }
     };
+    // The ident table, whose logger is set once logging is up.
+    let mut ident_db = None;
+    let mut ident = |path: &PathBuf, idle| match open_ident(path, idle) {
+        Ok((svc, loaded)) => {
+            ident_db = Some((svc.db.clone(), loaded));
+            Ok(svc)
+        }
+        Err(msg) => {
+            eprintln!("socklab: {msg}");
+            Err(ExitCode::FAILURE)
+        }
+    };
+    let mut datagrams = Vec::new();
     let (flags, listens) = match cmd {
         ServeCommand::Echo { server, port, echo } => {
             let svc = echo.service(server.idle());
@@ -370,13 +480,37 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             let listen = single(Box::new(svc), port.port);
             (server, vec![listen])
         }
+        ServeCommand::Ident {
+            server,
+            port,
+            db,
+            store_delay,
+        } => {
+            let mut svc = match ident(&db, server.idle()) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            svc.store_delay = std::time::Duration::from_millis(store_delay);
+            (server, vec![single(Box::new(svc), port.port)])
+        }
+        ServeCommand::Chat { server, port, chat } => {
+            datagrams.push(chat.listen(port.port));
+            (server, Vec::new())
+        }
         ServeCommand::All {
             server,
             echo,
             quiz,
             files: f,
+            ident_db: db,
+            chat,
         } => {
+            datagrams.push(chat.listen(None));
             let files = match files(&f, server.idle()) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            let ident = match ident(&db, server.idle()) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
@@ -385,6 +519,7 @@ fn serve(cmd: ServeCommand) -> ExitCode {
                 Box::new(echo.service(server.idle())),
                 Box::new(quiz.service(server.idle(), "all")),
                 Box::new(files),
+                Box::new(ident),
             ];
             let listens = services.into_iter().map(|s| single(s, None)).collect();
             (server, listens)
@@ -412,6 +547,20 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             log.event("files", server::Pid, what);
         }
     }
+    if let Some((db, loaded)) = ident_db {
+        db.set_logger(log.clone());
+        let what = format_args!(
+            "{} name(s) loaded from {}{}",
+            loaded.names,
+            db.path().display(),
+            if loaded.skipped > 0 {
+                format!(" ({} malformed line(s) ignored)", loaded.skipped)
+            } else {
+                String::new()
+            }
+        );
+        log.event("ident", server::Pid, what);
+    }
     let opts = server::Options {
         host: flags.host,
         port_auto: flags.port_auto,
@@ -421,7 +570,7 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             usize::from,
         ),
     };
-    match server::run(listens, &opts, log.clone()) {
+    match server::serve(listens, datagrams, &opts, log.clone()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // The message must reach the user even when the log goes to a file.

@@ -161,3 +161,43 @@ fn clients_log_their_traffic_with_v() {
         assert!(err.contains(&needle), "{needle:?} missing from:\n{err}");
     }
 }
+
+#[test]
+fn ident_and_chat_in_serve_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("ident.tsv");
+    let files = dir.path().join("files");
+    let server = serve(
+        &[
+            "all",
+            "--port-auto",
+            "--dir",
+            files.to_str().unwrap(),
+            "--ident-db",
+            db.to_str().unwrap(),
+            "--member-timeout",
+            "30",
+        ],
+        5,
+    );
+    let (ident, chat) = (server.addrs[3], server.addrs[4]);
+    assert!(
+        ident.port() >= 9091 && chat.port() >= 9093,
+        "{:?}",
+        server.addrs
+    );
+    let mut cmd = socklab();
+    cmd.arg("ident")
+        .args(addr_args(ident))
+        .args(["--name", "Eve"]);
+    let out = run_with_input(cmd, Vec::new());
+    assert_eq!(out.stdout, b"What is your name?\nNice to meet you, Eve!\n");
+    assert_eq!(std::fs::read_to_string(&db).unwrap(), "127.0.0.1\tEve\n");
+    let sock = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    sock.set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    sock.send_to(b"JOIN eve", chat).unwrap();
+    let mut buf = [0u8; 1024];
+    let (n, _) = sock.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"WELCOME eve 1");
+}

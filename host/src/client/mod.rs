@@ -4,10 +4,12 @@
 //! an I/O error midway), 2 the server could not be reached ([`EXIT_CONNECT`]). `get` adds
 //! its own codes from 3 on (see [`get`]).
 
+pub mod chat;
 pub mod conn;
 pub mod echo;
 pub mod files;
 pub mod get;
+pub mod ident;
 pub mod quiz;
 pub mod stdio;
 

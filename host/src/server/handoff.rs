@@ -49,6 +49,9 @@ pub struct Shared {
     /// How many stop requests were made (the second cuts the grace period short).
     stops: AtomicUsize,
     inboxes: Vec<Inbox>,
+    /// Wakers of loops that serve no TCP connection (the chat's UDP loop) but must
+    /// stop with the others.
+    stop_wakers: Mutex<Vec<Waker>>,
 }
 
 impl Shared {
@@ -66,6 +69,7 @@ impl Shared {
                     waker,
                 })
                 .collect(),
+            stop_wakers: Mutex::new(Vec::new()),
         }
     }
 
@@ -147,11 +151,27 @@ impl Shared {
         for inbox in &self.inboxes {
             let _ = inbox.waker.wake();
         }
+        for w in self
+            .stop_wakers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+        {
+            let _ = w.wake();
+        }
         n
     }
 
     /// Stop requests made so far.
     pub fn stops(&self) -> usize {
         self.stops.load(Ordering::Acquire)
+    }
+
+    /// Wake `waker` at every stop request too (a loop outside the inboxes).
+    pub fn wake_on_stop(&self, waker: Waker) {
+        self.stop_wakers
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(waker);
     }
 }

@@ -57,6 +57,20 @@ pub fn describe(e: &io::Error) -> String {
 /// [`PORT_AUTO_TRIES`] ports; any other error stops at once since the next port would
 /// fail the same way. Port 0 lets the OS choose and never needs retrying.
 pub fn bind(host: IpAddr, port: u16, auto: bool) -> Result<TcpListener, BindError> {
+    bind_with(host, port, auto, TcpListener::bind)
+}
+
+/// [`bind`] for a UDP socket (chat, §6), with the same `--port-auto` rule and messages.
+pub fn bind_udp(host: IpAddr, port: u16, auto: bool) -> Result<mio::net::UdpSocket, BindError> {
+    bind_with(host, port, auto, mio::net::UdpSocket::bind)
+}
+
+fn bind_with<T>(
+    host: IpAddr,
+    port: u16,
+    auto: bool,
+    open: impl Fn(SocketAddr) -> io::Result<T>,
+) -> Result<T, BindError> {
     let tries = if auto && port != 0 {
         PORT_AUTO_TRIES
     } else {
@@ -67,7 +81,7 @@ pub fn bind(host: IpAddr, port: u16, auto: bool) -> Result<TcpListener, BindErro
     for i in 0..tries {
         let Some(p) = port.checked_add(i) else { break };
         last = p;
-        match TcpListener::bind(SocketAddr::new(host, p)) {
+        match open(SocketAddr::new(host, p)) {
             Ok(l) => return Ok(l),
             Err(e) => {
                 let retry = e.kind() == io::ErrorKind::AddrInUse;

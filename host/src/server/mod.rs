@@ -11,12 +11,16 @@
 //! * [`event_loop`] — accepting, dispatching events, timers and the graceful stop;
 //! * [`handoff`] — what the loops share: connection count, stop, an inbox per loop;
 //! * [`wake`] — waking a connection's loop when work done on another thread is ready;
-//! * [`files`] — the §3 service: confined storage folder, disk work on a worker pool.
+//! * [`files`] — the §3 service: confined storage folder, disk work on a worker pool;
+//! * [`ident`] — the §4 service: the name table, stored off the loop;
+//! * [`chat`] — the §6 service: one UDP socket on its own loop thread.
 
+pub mod chat;
 pub mod conn;
 pub mod event_loop;
 pub mod files;
 pub mod handoff;
+pub mod ident;
 pub mod listener;
 pub mod service;
 pub mod signal;
@@ -59,7 +63,20 @@ pub struct Listen {
 /// Binding happens before anything is printed, so a failure leaves no half-started
 /// server behind and scripts never see a `listening on` line for a port that is not.
 pub fn run(listens: Vec<Listen>, opts: &Options, log: Logger) -> anyhow::Result<()> {
-    let names: Vec<&str> = listens.iter().map(|l| l.service.name()).collect();
+    serve(listens, Vec::new(), opts, log)
+}
+
+/// [`run`] with UDP services too (chat, §6): each UDP socket is bound with the TCP
+/// listeners, printed after them, and served by a loop thread of its own that stops
+/// with the others.
+pub fn serve(
+    listens: Vec<Listen>,
+    datagrams: Vec<chat::ChatListen>,
+    opts: &Options,
+    log: Logger,
+) -> anyhow::Result<()> {
+    let mut names: Vec<&str> = listens.iter().map(|l| l.service.name()).collect();
+    names.extend(datagrams.iter().map(|_| chat::ChatService::NAME));
     log.event(
         "socklab",
         Pid,
@@ -74,6 +91,13 @@ pub fn run(listens: Vec<Listen>, opts: &Options, log: Logger) -> anyhow::Result<
     for l in listens {
         let listener = listener::bind(opts.host, l.port, opts.port_auto)?;
         bound.push((l.service, listener));
+    }
+    let mut udp = Vec::with_capacity(datagrams.len());
+    for d in datagrams {
+        udp.push((
+            d.service,
+            listener::bind_udp(opts.host, d.port, opts.port_auto)?,
+        ));
     }
     let read_chunk = bound.iter().map(|(s, _)| s.chunk()).max().unwrap_or(1);
     let epoch = std::time::Instant::now();
@@ -99,8 +123,15 @@ pub fn run(listens: Vec<Listen>, opts: &Options, log: Logger) -> anyhow::Result<
         servers.push(s);
     }
     let mut server = servers.remove(0);
+    let chats = udp
+        .into_iter()
+        .map(|(svc, socket)| {
+            chat::udp_loop::ChatLoop::new(svc, socket, shared.clone(), log.clone(), epoch)
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let mut out = std::io::stdout().lock();
-    for addr in server.local_addrs() {
+    let udp_addrs = chats.iter().map(|c| c.local_addr());
+    for addr in server.local_addrs().into_iter().chain(udp_addrs) {
         // Scripts wait for this exact line, whatever the log settings (§0). A closed
         // stdout (a daemonised server) is no reason not to serve.
         let _ = writeln!(out, "listening on {addr}");
@@ -117,12 +148,30 @@ pub fn run(listens: Vec<Listen>, opts: &Options, log: Logger) -> anyhow::Result<
         })
         .collect::<Result<_, _>>()
         .context("cannot start the event-loop threads")?;
+    let chat_threads: Vec<_> = chats
+        .into_iter()
+        .map(|mut c| {
+            let shared = shared.clone();
+            std::thread::Builder::new()
+                .name("socklab-chat".into())
+                .spawn(move || {
+                    let r = c.run();
+                    // A broken chat loop takes the process down rather than leaving
+                    // it half-serving.
+                    if r.is_err() {
+                        shared.request_stop();
+                    }
+                    r
+                })
+        })
+        .collect::<Result<_, _>>()
+        .context("cannot start the chat thread")?;
     let first = server.run();
     // Whatever ended the first loop, the others must not outlive it.
     if first.is_err() {
         shared.request_stop();
     }
-    for w in workers {
+    for w in workers.into_iter().chain(chat_threads) {
         match w.join() {
             Ok(r) => r?,
             Err(_) => anyhow::bail!("an event-loop thread panicked"),

@@ -48,6 +48,19 @@ pub trait Service: Send {
     /// work on the loop ignore it.
     fn open(&mut self, now: Instant, wake: Wake) -> Box<dyn Session + Send>;
 
+    /// [`open`](Self::open) for a connection from `peer`; this is what the loop calls.
+    /// Services whose protocol depends on who is calling (ident greets by IP address)
+    /// override it; the others need not know the address.
+    fn open_from(
+        &mut self,
+        now: Instant,
+        peer: std::net::SocketAddr,
+        wake: Wake,
+    ) -> Box<dyn Session + Send> {
+        let _ = peer;
+        self.open(now, wake)
+    }
+
     /// Bytes sent to a connection refused over `--max-conns` before it is closed
     /// (§0: files and auth send `ERR busy server full`, the others nothing).
     fn refusal(&self) -> &'static [u8] {

@@ -1,0 +1,272 @@
+//! The §6 chat server in memory: addresses are small integers, time is stepped.
+
+use socklab_core::chat::{ChatEvent, ChatServer, MAX_RELAY, Transmit};
+use socklab_core::{Duration, Instant};
+
+type Server = ChatServer<u32, 8>;
+
+fn server() -> Server {
+    ChatServer::new(Duration::from_secs(60), 8)
+}
+
+fn at(s: u64) -> Instant {
+    Instant::from_millis(s * 1000)
+}
+
+/// Everything owed, as (to, text) pairs, checking the §6 amplification bound for
+/// replies to addresses that are not members.
+fn drain(s: &mut Server) -> Vec<(u32, String)> {
+    let mut out = Vec::new();
+    let mut buf = [0u8; MAX_RELAY];
+    while let Some(Transmit { to, len }) = s.poll_transmit(&mut buf) {
+        out.push((to, String::from_utf8(buf[..len].to_vec()).unwrap()));
+    }
+    out
+}
+
+fn send(s: &mut Server, now: Instant, from: u32, d: &[u8]) -> Vec<(u32, String)> {
+    let was_member = s.nick_of(&from).is_some();
+    s.handle_datagram(now, from, d);
+    let out = drain(s);
+    if !was_member {
+        for (to, text) in &out {
+            if *to == from {
+                assert!(
+                    text.len() <= 3 * d.len(),
+                    "amplification: {text:?} for {d:?}"
+                );
+            }
+        }
+    }
+    out
+}
+
+fn o(v: &[(u32, &str)]) -> Vec<(u32, String)> {
+    v.iter().map(|(a, t)| (*a, t.to_string())).collect()
+}
+
+#[test]
+fn join_relay_who_leave() {
+    let mut s = server();
+    assert_eq!(
+        send(&mut s, at(0), 1, b"JOIN ann"),
+        o(&[(1, "WELCOME ann 1")])
+    );
+    assert_eq!(
+        s.poll_event(),
+        Some(ChatEvent::Joined(1, "ann".try_into().unwrap()))
+    );
+    assert_eq!(
+        send(&mut s, at(0), 2, b"JOIN bob"),
+        o(&[(2, "WELCOME bob 2"), (1, "* bob joined")])
+    );
+    assert_eq!(
+        send(&mut s, at(0), 3, b"JOIN cy"),
+        o(&[(3, "WELCOME cy 3"), (1, "* cy joined"), (2, "* cy joined")])
+    );
+    assert_eq!(
+        send(&mut s, at(1), 2, b"MSG hello all"),
+        o(&[(1, "bob: hello all"), (3, "bob: hello all")])
+    );
+    assert_eq!(send(&mut s, at(1), 1, b"WHO"), o(&[(1, "WHO ann bob cy")]));
+    assert_eq!(send(&mut s, at(1), 1, b"PING"), o(&[(1, "PONG")]));
+    assert_eq!(
+        send(&mut s, at(2), 1, b"LEAVE"),
+        o(&[(3, "* ann left"), (2, "* ann left")])
+    );
+    while s.poll_event().is_some() {}
+    assert_eq!(
+        send(&mut s, at(2), 1, b"MSG back?"),
+        o(&[(1, "ERR join-first")])
+    );
+    assert_eq!(s.len(), 2);
+}
+
+#[test]
+fn errors() {
+    let mut s = server();
+    send(&mut s, at(0), 1, b"JOIN ann");
+    assert_eq!(
+        send(&mut s, at(0), 2, b"JOIN ann"),
+        o(&[(2, "ERR nick-taken")])
+    );
+    assert_eq!(
+        send(&mut s, at(0), 2, b"JOIN a b"),
+        o(&[(2, "ERR bad-nick")])
+    );
+    assert_eq!(
+        send(&mut s, at(0), 2, b"JOIN toolongnick_12345"),
+        o(&[(2, "ERR bad-nick")])
+    );
+    assert_eq!(
+        send(&mut s, at(0), 1, b"JOIN ann"),
+        o(&[(1, "WELCOME ann 1")]),
+        "retransmit"
+    );
+    assert_eq!(
+        send(&mut s, at(0), 1, b"JOIN other"),
+        o(&[(1, "ERR bad-command")])
+    );
+    assert_eq!(
+        send(&mut s, at(0), 1, b"DANCE"),
+        o(&[(1, "ERR bad-command")])
+    );
+    assert_eq!(
+        send(&mut s, at(0), 1, b"MSG \xff"),
+        o(&[(1, "ERR bad-message")])
+    );
+    let mut long = vec![b'x'; 513];
+    long[..4].copy_from_slice(b"MSG ");
+    assert_eq!(send(&mut s, at(0), 1, &long), o(&[(1, "ERR bad-message")]));
+    // Strangers: bad datagrams, PING, LEAVE get nothing; short ones get nothing either.
+    assert_eq!(send(&mut s, at(0), 9, &long), o(&[]));
+    assert_eq!(send(&mut s, at(0), 9, b"\xff\xfe"), o(&[]));
+    assert_eq!(send(&mut s, at(0), 9, b"PING"), o(&[]));
+    assert_eq!(send(&mut s, at(0), 9, b"LEAVE"), o(&[]));
+    assert_eq!(send(&mut s, at(0), 9, b"DANCE"), o(&[]));
+    assert_eq!(send(&mut s, at(0), 9, b"WHO"), o(&[]), "14 > 3 * 3");
+    assert_eq!(
+        send(&mut s, at(0), 9, b"MSG hi"),
+        o(&[(9, "ERR join-first")])
+    );
+    assert_eq!(
+        send(&mut s, at(0), 9, b"JOIN"),
+        o(&[]),
+        "bad-command to a stranger"
+    );
+}
+
+#[test]
+fn full_room_is_busy() {
+    let mut s: ChatServer<u32, 8> = ChatServer::new(Duration::from_secs(60), 2);
+    send(&mut s, at(0), 1, b"JOIN a");
+    send(&mut s, at(0), 2, b"JOIN b");
+    assert_eq!(send(&mut s, at(0), 3, b"JOIN c"), o(&[(3, "ERR busy")]));
+}
+
+#[test]
+fn timeouts_one_at_a_time() {
+    let mut s = server();
+    send(&mut s, at(0), 1, b"JOIN a");
+    send(&mut s, at(0), 2, b"JOIN b");
+    send(&mut s, at(10), 3, b"JOIN c");
+    assert_eq!(s.poll_timeout(), Some(at(60)));
+    send(&mut s, at(30), 2, b"PING");
+    while s.poll_event().is_some() {}
+    s.handle_timeout(at(60));
+    assert_eq!(
+        drain(&mut s),
+        o(&[(3, "* a timed out"), (2, "* a timed out")])
+    );
+    assert_eq!(
+        s.poll_event(),
+        Some(ChatEvent::TimedOut(1, "a".try_into().unwrap()))
+    );
+    assert_eq!(s.poll_timeout(), Some(at(70)));
+    s.handle_timeout(at(90));
+    assert_eq!(drain(&mut s), o(&[(2, "* c timed out")]));
+    s.handle_timeout(at(90));
+    assert_eq!(drain(&mut s), o(&[]));
+    s.handle_timeout(at(91));
+    assert_eq!(drain(&mut s), o(&[]));
+    assert!(s.is_empty());
+    assert_eq!(s.poll_timeout(), None);
+}
+
+#[test]
+fn who_is_split_into_datagrams_that_fit() {
+    let mut s: ChatServer<u32, 100> = ChatServer::new(Duration::from_secs(60), 100);
+    let mut buf = [0u8; MAX_RELAY];
+    for i in 0..100u32 {
+        s.handle_datagram(at(0), i, format!("JOIN nick_{i:011}").as_bytes());
+        while s.poll_transmit(&mut buf).is_some() {}
+    }
+    s.handle_datagram(at(0), 0, b"WHO");
+    let mut nicks = Vec::new();
+    while let Some(t) = s.poll_transmit(&mut buf) {
+        assert!(t.len <= 512);
+        let text = std::str::from_utf8(&buf[..t.len]).unwrap();
+        let rest = text.strip_prefix("WHO ").unwrap();
+        nicks.extend(rest.split(' ').map(str::to_owned));
+    }
+    assert_eq!(nicks.len(), 100);
+}
+
+#[test]
+fn output_owed_drops_new_input() {
+    let mut s = server();
+    send(&mut s, at(0), 1, b"JOIN a");
+    send(&mut s, at(0), 2, b"JOIN b");
+    s.handle_datagram(at(0), 1, b"MSG one");
+    s.handle_datagram(at(0), 1, b"MSG two");
+    assert_eq!(drain(&mut s), o(&[(2, "a: one")]));
+}
+
+#[test]
+fn relay_of_the_longest_message() {
+    let mut s = server();
+    send(&mut s, at(0), 1, b"JOIN abcdefghijklmnop");
+    send(&mut s, at(0), 2, b"JOIN b");
+    let mut d = b"MSG ".to_vec();
+    d.extend(std::iter::repeat_n(b'z', 508));
+    let out = send(&mut s, at(0), 1, &d);
+    assert_eq!(out.len(), 1);
+    assert_eq!(out[0].1.len(), 526);
+}
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Datagrams that look like commands often, and garbage sometimes.
+    fn datagram() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            prop::sample::select(vec![
+                &b"JOIN a"[..],
+                b"JOIN b",
+                b"JOIN a b",
+                b"MSG hi",
+                b"MSG",
+                b"WHO",
+                b"PING",
+                b"LEAVE",
+                b"X",
+                b"JOIN abcdefghijklmnop",
+            ])
+            .prop_map(|d| d.to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..600),
+        ]
+    }
+
+    proptest! {
+        /// Whatever arrives, from whoever, in any order, with time passing: no panic,
+        /// every datagram out fits what clients accept, and a reply to an address that
+        /// was not a member is at most 3x the datagram it answers.
+        #[test]
+        fn any_traffic_keeps_the_rules(
+            steps in proptest::collection::vec((0u32..6, datagram(), 0u64..30_000), 1..80)
+        ) {
+            let mut s: ChatServer<u32, 4> = ChatServer::new(Duration::from_secs(20), 4);
+            let mut now = 0;
+            let mut buf = [0u8; MAX_RELAY];
+            for (from, d, dt) in steps {
+                now += dt;
+                let t = Instant::from_millis(now);
+                if s.poll_timeout().is_some_and(|x| x <= t) {
+                    s.handle_timeout(t);
+                    while s.poll_transmit(&mut buf).is_some() {}
+                }
+                let member = s.nick_of(&from).is_some();
+                s.handle_datagram(t, from, &d);
+                while let Some(tx) = s.poll_transmit(&mut buf) {
+                    prop_assert!(tx.len <= 1024);
+                    if tx.to == from && !member {
+                        prop_assert!(tx.len <= 3 * d.len());
+                    }
+                }
+                while s.poll_event().is_some() {}
+                prop_assert!(s.len() <= 4);
+            }
+        }
+    }
+}

@@ -1,0 +1,258 @@
+//! `socklab chat --nick N`: a §6 chat member in a terminal.
+//!
+//! Joins, then two things run at once: a reader thread prints every datagram from the
+//! server as it arrives (and sends the `PING` every 20 s that keeps the membership
+//! alive), while the main thread sends each typed line as `MSG`. `/who` asks who is
+//! online, `/quit` (or end of input) sends `LEAVE` and exits.
+//!
+//! What the server sends is printed as it comes (`bob: hi`, `* cy joined`,
+//! `WHO ann bob`), except `PONG`, which is only a keep-alive, and `ERR` replies, which
+//! are explained on stderr.
+//!
+//! Exit status: 0 after `/quit` or end of input; 1 when the server refuses the nick
+//! (`ERR nick-taken`, `ERR bad-nick`, `ERR busy`); 2 when the server cannot be reached
+//! (no `WELCOME` after three tries).
+
+use std::io::{self, BufRead, Write};
+use std::net::{SocketAddr, ToSocketAddrs, UdpSocket};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use socklab_core::chat::{MAX_DATAGRAM, valid_nick};
+
+use super::conn::{Trace, describe, display_addr};
+
+/// Flags of `socklab chat`.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ChatClientArgs {
+    /// Log send and receive to stderr (-v).
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Server address (IPv4, IPv6 or a name).
+    #[arg(long, default_value = "127.0.0.1")]
+    pub host: String,
+    /// Server port (UDP).
+    #[arg(long, default_value_t = 9093)]
+    pub port: u16,
+    /// Your name in the chat: 1 to 16 of A-Z a-z 0-9 _ -.
+    #[arg(long)]
+    pub nick: String,
+    /// Milliseconds between keep-alive PINGs (default 20000), for tests with a short
+    /// `--member-timeout`.
+    #[arg(long, value_name = "MS", hide = true)]
+    pub ping_every_ms: Option<u64>,
+}
+
+/// Keep-alive interval (§6: clients PING every 20 s).
+pub const PING_EVERY: Duration = Duration::from_secs(20);
+/// Datagrams up to this size are received whole (§6).
+const RECV_BUF: usize = 1024;
+/// How long to wait for `WELCOME` before asking again, and how many times to ask: a
+/// lost datagram is normal on UDP.
+const JOIN_WAIT: Duration = Duration::from_secs(1);
+const JOIN_TRIES: usize = 3;
+
+/// Run the client.
+pub fn run(args: &ChatClientArgs) -> ExitCode {
+    if !valid_nick(&args.nick) {
+        eprintln!(
+            "socklab: chat: {:?} is not a valid nick: 1 to 16 of A-Z a-z 0-9 _ -",
+            args.nick
+        );
+        return ExitCode::from(super::EXIT_CONNECT);
+    }
+    let trace = Trace::new(args.verbose, &display_addr(&args.host, args.port));
+    let socket = match open(&args.host, args.port) {
+        Ok(s) => s,
+        Err(e) => {
+            let addr = display_addr(&args.host, args.port);
+            eprintln!("socklab: cannot reach {addr}: {}", describe(&e));
+            return ExitCode::from(super::EXIT_CONNECT);
+        }
+    };
+    match join(&socket, &args.nick, &trace) {
+        Ok(Ok(welcome)) => println!("{welcome}"),
+        Ok(Err(code)) => return code,
+        Err(e) => {
+            let addr = display_addr(&args.host, args.port);
+            eprintln!("socklab: cannot reach the chat at {addr}: {e}");
+            return ExitCode::from(super::EXIT_CONNECT);
+        }
+    }
+    let ping_every = args.ping_every_ms.map_or(PING_EVERY, Duration::from_millis);
+    match chat(socket, trace, ping_every, &args.nick) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("socklab: chat: {}", describe(&e));
+            ExitCode::from(super::EXIT_FAILURE)
+        }
+    }
+}
+
+/// A UDP socket connected to the server, so only its datagrams are received.
+fn open(host: &str, port: u16) -> io::Result<UdpSocket> {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    let mut last = io::Error::new(io::ErrorKind::NotFound, "the name has no address");
+    for addr in (bare, port).to_socket_addrs()? {
+        let local: SocketAddr = if addr.is_ipv4() {
+            "0.0.0.0:0".parse().expect("literal")
+        } else {
+            "[::]:0".parse().expect("literal")
+        };
+        match UdpSocket::bind(local).and_then(|s| s.connect(addr).map(|()| s)) {
+            Ok(s) => return Ok(s),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+/// Send `JOIN` until the server answers. `Ok(Ok(WELCOME line))`, `Ok(Err(exit code))`
+/// for a refusal (explained on stderr), `Err(why)` when nobody answers.
+fn join(socket: &UdpSocket, nick: &str, trace: &Trace) -> Result<Result<String, ExitCode>, String> {
+    let request = format!("JOIN {nick}");
+    let mut buf = [0u8; RECV_BUF];
+    for _ in 0..JOIN_TRIES {
+        socket.send(request.as_bytes()).map_err(|e| describe(&e))?;
+        trace.sent(request.len());
+        let deadline = Instant::now() + JOIN_WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            socket
+                .set_read_timeout(Some(left))
+                .map_err(|e| describe(&e))?;
+            let n = match socket.recv(&mut buf) {
+                Ok(n) => n,
+                Err(e) if is_timeout(&e) => break,
+                // ICMP "port unreachable": nothing listens there.
+                Err(e) => return Err(describe(&e)),
+            };
+            trace.received(n);
+            let text = String::from_utf8_lossy(&buf[..n]);
+            if text.starts_with("WELCOME ") {
+                return Ok(Ok(text.into_owned()));
+            }
+            if let Some(code) = text.strip_prefix("ERR ") {
+                eprintln!("socklab: chat: {}", explain(code, nick));
+                return Ok(Err(ExitCode::from(super::EXIT_FAILURE)));
+            }
+            // Anything else (a relay from an earlier life of this port): keep waiting.
+        }
+    }
+    Err(format!("no answer to JOIN after {JOIN_TRIES} tries"))
+}
+
+fn is_timeout(e: &io::Error) -> bool {
+    matches!(
+        e.kind(),
+        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+    )
+}
+
+/// An `ERR` code in words.
+fn explain(code: &str, nick: &str) -> String {
+    match code {
+        "nick-taken" => format!("the nick {nick} is taken; choose another with --nick"),
+        "bad-nick" => format!("the server does not accept the nick {nick}"),
+        "busy" => "the chat is full; try again later".into(),
+        "join-first" => "you are no longer in the chat (timed out?); restart to join again".into(),
+        "bad-message" => "the server refused a message (too long or not UTF-8)".into(),
+        "bad-command" => "the server did not understand a command".into(),
+        other => format!("the server says ERR {other}"),
+    }
+}
+
+/// The conversation after `WELCOME`.
+fn chat(socket: UdpSocket, trace: Trace, ping_every: Duration, nick: &str) -> io::Result<()> {
+    let done = Arc::new(AtomicBool::new(false));
+    let reader = {
+        let socket = socket.try_clone()?;
+        let (done, trace, nick) = (done.clone(), trace.clone(), nick.to_owned());
+        thread::Builder::new()
+            .name("socklab-chat-reader".into())
+            .spawn(move || read_loop(&socket, &done, &trace, ping_every, &nick))?
+    };
+    let send = |text: &str| -> io::Result<()> {
+        socket.send(text.as_bytes())?;
+        trace.sent(text.len());
+        Ok(())
+    };
+    let stdin = io::stdin();
+    let mut line = String::new();
+    loop {
+        line.clear();
+        if stdin.lock().read_line(&mut line)? == 0 {
+            break;
+        }
+        let text = line.trim_end_matches(['\n', '\r']);
+        match text {
+            "" => {}
+            "/quit" => break,
+            "/who" => send("WHO")?,
+            _ if text.len() + 4 > MAX_DATAGRAM => eprintln!(
+                "socklab: chat: message not sent: {} bytes, at most {} fit in one datagram",
+                text.len(),
+                MAX_DATAGRAM - 4
+            ),
+            _ => send(&format!("MSG {text}"))?,
+        }
+    }
+    send("LEAVE")?;
+    done.store(true, Ordering::Release);
+    let _ = reader.join();
+    Ok(())
+}
+
+/// Print what arrives; PING every `ping_every`; stop once `done` is set.
+fn read_loop(
+    socket: &UdpSocket,
+    done: &AtomicBool,
+    trace: &Trace,
+    ping_every: Duration,
+    nick: &str,
+) {
+    let mut buf = [0u8; RECV_BUF];
+    let mut last_ping = Instant::now();
+    // Short read timeouts so `/quit` is not held up and the PING is on time.
+    let tick = Duration::from_millis(200).min(ping_every.max(Duration::from_millis(10)));
+    let _ = socket.set_read_timeout(Some(tick));
+    while !done.load(Ordering::Acquire) {
+        if last_ping.elapsed() >= ping_every {
+            if socket.send(b"PING").is_ok() {
+                trace.sent(4);
+            }
+            last_ping = Instant::now();
+        }
+        let n = match socket.recv(&mut buf) {
+            Ok(n) => n,
+            Err(e) if is_timeout(&e) => continue,
+            Err(e) => {
+                // The server went away (ICMP unreachable); keep trying, it may return.
+                trace.log(format_args!("receive failed: {}", describe(&e)));
+                thread::sleep(Duration::from_millis(200));
+                continue;
+            }
+        };
+        trace.received(n);
+        let text = String::from_utf8_lossy(&buf[..n]);
+        if text == "PONG" {
+            continue;
+        }
+        if let Some(code) = text.strip_prefix("ERR ") {
+            eprintln!("socklab: chat: {}", explain(code, nick));
+            continue;
+        }
+        let mut out = io::stdout().lock();
+        let _ = writeln!(out, "{text}");
+        let _ = out.flush();
+    }
+}

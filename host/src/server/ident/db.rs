@@ -1,0 +1,210 @@
+//! The ident name table: `ip<TAB>name` lines in one file (§4).
+//!
+//! The whole table lives in memory (a lab server knows a few hundred clients); the file
+//! is read once at start and rewritten whole for every new name: a temporary next to
+//! it, `fsync`, `rename` over the file, `fsync` of the folder. A crash at any moment
+//! leaves either the old file or the new one, never half of one, and once
+//! [`IdentDb::store`] returns `Ok` the pair survives a power cut.
+
+use std::collections::BTreeMap;
+use std::fs::{self, File};
+use std::io::{self, Write as _};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+
+use crate::log::Logger;
+
+use socklab_core::ident::valid_name;
+
+/// An address as the table keys it: IPv4-mapped IPv6 (`::ffff:1.2.3.4`, what a `::`
+/// listener sees for IPv4 clients) becomes the IPv4 address, so one client is one entry
+/// whichever socket it came through.
+pub fn normalise(ip: IpAddr) -> IpAddr {
+    ip.to_canonical()
+}
+
+/// The table and its file.
+#[derive(Debug)]
+pub struct IdentDb {
+    path: PathBuf,
+    names: Mutex<BTreeMap<IpAddr, String>>,
+    /// Held for a whole rewrite, so writes never interleave and each one starts from
+    /// the table as the previous one left it. Separate from `names` so that the event
+    /// loop's lookups never wait for a disk.
+    writer: Mutex<()>,
+    /// Where stores and failures are reported; set once logging is up.
+    log: OnceLock<Logger>,
+}
+
+/// What [`IdentDb::open`] found in the file.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Loaded {
+    /// Entries read.
+    pub names: usize,
+    /// Lines that were not `ip<TAB>valid name` and were ignored (and will be dropped at
+    /// the next rewrite).
+    pub skipped: usize,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl IdentDb {
+    /// Read the table at `path`; a missing file is an empty table (it is created with
+    /// the first name).
+    pub fn open(path: &Path) -> io::Result<(IdentDb, Loaded)> {
+        let mut names = BTreeMap::new();
+        let mut loaded = Loaded::default();
+        match fs::read(path) {
+            Ok(bytes) => {
+                for line in bytes.split(|&b| b == b'\n') {
+                    if line.is_empty() {
+                        continue;
+                    }
+                    match parse_line(line) {
+                        Some((ip, name)) => {
+                            names.insert(ip, name.to_owned());
+                        }
+                        None => loaded.skipped += 1,
+                    }
+                }
+            }
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        loaded.names = names.len();
+        let db = IdentDb {
+            path: path.to_owned(),
+            names: Mutex::new(names),
+            writer: Mutex::new(()),
+            log: OnceLock::new(),
+        };
+        Ok((db, loaded))
+    }
+
+    /// Report stores and failures to `log` from now on.
+    pub fn set_logger(&self, log: Logger) {
+        let _ = self.log.set(log);
+    }
+
+    /// The logger, once set.
+    pub fn logger(&self) -> Option<&Logger> {
+        self.log.get()
+    }
+
+    /// The file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The name stored for `ip` (already [`normalise`]d).
+    pub fn lookup(&self, ip: IpAddr) -> Option<String> {
+        lock(&self.names).get(&ip).cloned()
+    }
+
+    /// Remember `name` for `ip`, durably, then return. Blocks on the disk: call it on a
+    /// worker thread. On error the table is unchanged, in memory and on disk.
+    pub fn store(&self, ip: IpAddr, name: &str) -> io::Result<()> {
+        let _writing = lock(&self.writer);
+        let mut table = lock(&self.names).clone();
+        table.insert(ip, name.to_owned());
+        let mut text = String::new();
+        for (ip, name) in &table {
+            text.push_str(&ip.to_string());
+            text.push('\t');
+            text.push_str(name);
+            text.push('\n');
+        }
+        write_atomically(&self.path, text.as_bytes())?;
+        lock(&self.names).insert(ip, name.to_owned());
+        Ok(())
+    }
+}
+
+fn parse_line(line: &[u8]) -> Option<(IpAddr, &str)> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let tab = line.iter().position(|&b| b == b'\t')?;
+    let ip: IpAddr = std::str::from_utf8(&line[..tab]).ok()?.parse().ok()?;
+    let name = valid_name(&line[tab + 1..])?;
+    Some((normalise(ip), name))
+}
+
+/// Replace `path` with `bytes`: temporary, fsync, rename, fsync of the folder. The
+/// temporary is removed if anything fails.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let file_name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
+    let mut tmp_name = std::ffi::OsString::from(".");
+    tmp_name.push(file_name);
+    tmp_name.push(format!(".socklab-tmp-{}", std::process::id()));
+    let tmp = dir.join(tmp_name);
+    let result = (|| {
+        let mut f = File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        drop(f);
+        fs::rename(&tmp, path)?;
+        File::open(dir)?.sync_all()
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mapped_addresses_become_ipv4() {
+        let mapped: IpAddr = "::ffff:10.1.2.3".parse().unwrap();
+        assert_eq!(normalise(mapped), "10.1.2.3".parse::<IpAddr>().unwrap());
+        let v6: IpAddr = "::1".parse().unwrap();
+        assert_eq!(normalise(v6), v6);
+    }
+
+    #[test]
+    fn round_trip_and_bad_lines() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.tsv");
+        fs::write(
+            &path,
+            "1.2.3.4\tAnn\nnot an ip\tX\n::1\t\n\n::ffff:5.6.7.8\tBo\r\n",
+        )
+        .unwrap();
+        let (db, loaded) = IdentDb::open(&path).unwrap();
+        assert_eq!(
+            loaded,
+            Loaded {
+                names: 2,
+                skipped: 2
+            }
+        );
+        assert_eq!(db.lookup("5.6.7.8".parse().unwrap()).as_deref(), Some("Bo"));
+        db.store("::1".parse().unwrap(), "Cy").unwrap();
+        let text = fs::read_to_string(&path).unwrap();
+        assert_eq!(text, "1.2.3.4\tAnn\n5.6.7.8\tBo\n::1\tCy\n");
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names, ["db.tsv"]);
+    }
+
+    #[test]
+    fn failed_write_changes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("missing-folder").join("db.tsv");
+        let (db, _) = IdentDb::open(&path).unwrap();
+        assert!(db.store("1.2.3.4".parse().unwrap(), "Ann").is_err());
+        assert_eq!(db.lookup("1.2.3.4".parse().unwrap()), None);
+    }
+}

@@ -1,0 +1,94 @@
+//! `serve ident` (§4): the core [`Ident`] session, the name table in a TSV file, and a
+//! worker that stores names off the event loop.
+//!
+//! * [`db`] — the table: loaded at start, rewritten atomically on every new name;
+//! * [`session`] — the core session with its store requests run on the pool.
+//!
+//! The loop looks the peer's IP up when the connection is accepted
+//! ([`Service::open_from`]), so a known client is greeted without any disk work.
+
+pub mod db;
+pub mod session;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use socklab_core::Instant;
+use socklab_core::ident::Ident;
+use socklab_core::session::{Idle, Session};
+
+use super::service::Service;
+use super::wake::Wake;
+use crate::pool::Pool;
+use db::IdentDb;
+use session::PooledIdent;
+
+/// `serve ident` (§4).
+#[derive(Debug, Clone)]
+pub struct IdentService {
+    /// The name table.
+    pub db: Arc<IdentDb>,
+    /// Where name files are written: one worker, since every write rewrites the whole
+    /// file and they must not interleave anyway.
+    pub pool: Arc<Pool>,
+    /// `--idle-timeout`.
+    pub idle: socklab_core::Duration,
+    /// `--store-delay` (hidden): each store sleeps this long on the writer first, so a
+    /// test can show the loop serving others meanwhile.
+    pub store_delay: std::time::Duration,
+}
+
+impl IdentService {
+    /// The service on `db`, with its own writer thread.
+    pub fn new(db: Arc<IdentDb>, idle: socklab_core::Duration) -> std::io::Result<Self> {
+        Ok(IdentService {
+            db,
+            pool: Arc::new(Pool::new("socklab-ident", 1)?),
+            idle,
+            store_delay: std::time::Duration::ZERO,
+        })
+    }
+}
+
+impl IdentService {
+    fn store(&self) -> session::Store {
+        session::Store {
+            db: self.db.clone(),
+            pool: self.pool.clone(),
+            delay: self.store_delay,
+        }
+    }
+}
+
+impl Service for IdentService {
+    fn name(&self) -> &'static str {
+        "ident"
+    }
+
+    fn default_port(&self) -> u16 {
+        9091
+    }
+
+    fn chunk(&self) -> usize {
+        // One name line; §0's limit is all a read needs.
+        1024
+    }
+
+    /// Without the peer's address nobody can be recognised or remembered: the session
+    /// asks the name, and storing it fails (no greeting). The loop always calls
+    /// [`open_from`](Service::open_from) instead.
+    fn open(&mut self, now: Instant, wake: Wake) -> Box<dyn Session + Send> {
+        let s = PooledIdent::new(Ident::unknown(), None, self.store(), wake);
+        Box::new(Idle::new(s, now, self.idle))
+    }
+
+    fn open_from(&mut self, now: Instant, peer: SocketAddr, wake: Wake) -> Box<dyn Session + Send> {
+        let ip = db::normalise(peer.ip());
+        let core = match self.db.lookup(ip) {
+            Some(name) => Ident::known(&name),
+            None => Ident::unknown(),
+        };
+        let s = PooledIdent::new(core, Some(ip), self.store(), wake);
+        Box::new(Idle::new(s, now, self.idle))
+    }
+}
