@@ -21,7 +21,9 @@ use socklab_core::files::{DEFAULT_MAX_FILE_SIZE, FilesConfig};
 
 use crate::log::{Level, Logger};
 use crate::pool::Pool;
+use crate::server::AuthService;
 use crate::server::FilesService;
+use crate::server::auth::secret::Cost;
 use crate::server::files::dir::Dir;
 use crate::server::{self, EchoService, Listen, QuizService, Service};
 
@@ -94,6 +96,19 @@ enum ServeCommand {
         #[command(flatten)]
         files: FilesFlags,
     },
+    /// Users, passwords and session tokens (TCP 9092).
+    #[command(after_help = AUTH_EXAMPLES)]
+    Auth {
+        #[command(flatten)]
+        port: PortFlag,
+        #[command(flatten)]
+        server: ServerFlags,
+        /// Folder holding the user file and the session file; created if missing.
+        #[arg(long, value_name = "DIR", default_value = "socklab-auth")]
+        dir: PathBuf,
+        #[command(flatten)]
+        auth: AuthFlags,
+    },
     /// Every service, each on its default port, in one process.
     #[command(after_help = ALL_EXAMPLES)]
     All {
@@ -105,7 +120,45 @@ enum ServeCommand {
         quiz: QuizFlags,
         #[command(flatten)]
         files: FilesFlags,
+        /// Folder of the auth service's user and session files.
+        #[arg(long, value_name = "DIR", default_value = "socklab-auth")]
+        auth_dir: PathBuf,
+        #[command(flatten)]
+        auth: AuthFlags,
     },
+}
+
+const AUTH_EXAMPLES: &str = "\
+Examples:
+  socklab serve auth                      users and sessions in ./socklab-auth
+  socklab serve auth --token-ttl 3600     tokens live one hour
+  socklab register --user alice && socklab login --user alice && socklab whoami";
+
+/// Flags of the auth service (§5).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Auth options")]
+struct AuthFlags {
+    /// Seconds a login token stays valid.
+    #[arg(long, value_name = "S", default_value_t = socklab_core::auth::DEFAULT_TOKEN_TTL,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    token_ttl: u64,
+    /// Argon2id memory in KiB (tests only; the default is OWASP's 19456).
+    #[arg(long, value_name = "KIB", default_value_t = 19 * 1024, hide = true)]
+    argon2_memory: u32,
+    /// Argon2id passes (tests only; the default is OWASP's 2).
+    #[arg(long, value_name = "N", default_value_t = 2, hide = true)]
+    argon2_passes: u32,
+}
+
+impl AuthFlags {
+    fn service(&self, dir: &std::path::Path, idle: Duration) -> Result<AuthService, String> {
+        let cost = Cost {
+            memory_kib: self.argon2_memory,
+            passes: self.argon2_passes,
+        };
+        let ttl = std::time::Duration::from_secs(self.token_ttl);
+        AuthService::new(dir, ttl, cost, idle)
+    }
 }
 
 const ECHO_EXAMPLES: &str = "\
@@ -370,21 +423,47 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             let listen = single(Box::new(svc), port.port);
             (server, vec![listen])
         }
+        ServeCommand::Auth {
+            server,
+            port,
+            dir,
+            auth,
+        } => {
+            let svc = match auth.service(&dir, server.idle()) {
+                Ok(s) => s,
+                Err(msg) => {
+                    eprintln!("socklab: {msg}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let listen = single(Box::new(svc), port.port);
+            (server, vec![listen])
+        }
         ServeCommand::All {
             server,
             echo,
             quiz,
             files: f,
+            auth_dir,
+            auth,
         } => {
             let files = match files(&f, server.idle()) {
                 Ok(s) => s,
                 Err(code) => return code,
+            };
+            let auth = match auth.service(&auth_dir, server.idle()) {
+                Ok(s) => s,
+                Err(msg) => {
+                    eprintln!("socklab: {msg}");
+                    return ExitCode::FAILURE;
+                }
             };
             // Every service implemented so far, each on its §0 default port.
             let services: Vec<Box<dyn Service>> = vec![
                 Box::new(echo.service(server.idle())),
                 Box::new(quiz.service(server.idle(), "all")),
                 Box::new(files),
+                Box::new(auth),
             ];
             let listens = services.into_iter().map(|s| single(s, None)).collect();
             (server, listens)

@@ -96,7 +96,21 @@ fn framing_extension_talks_to_the_framed_server() {
 fn both_clients_play_against_serve_all() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    let server = serve(&["all", "--port-auto", "--seed", "3", "--dir", d], 3);
+    let auth = tempfile::tempdir().unwrap();
+    let a = auth.path().to_str().unwrap();
+    let server = serve(
+        &[
+            "all",
+            "--port-auto",
+            "--seed",
+            "3",
+            "--dir",
+            d,
+            "--auth-dir",
+            a,
+        ],
+        3,
+    );
     let (echo, quiz) = (server.addrs[0], server.addrs[1]);
     let out = run_with_input(quiz_client(quiz, &[]), Vec::new());
     assert_eq!(out.status.code(), Some(0));
@@ -112,7 +126,9 @@ fn files_client_against_serve_all() {
     let dir = tempfile::tempdir().unwrap();
     let here = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
-    let server = serve(&["all", "--port-auto", "--dir", d], 3);
+    let auth = tempfile::tempdir().unwrap();
+    let a = auth.path().to_str().unwrap();
+    let server = serve(&["all", "--port-auto", "--dir", d, "--auth-dir", a], 3);
     let files = server.addrs[2];
     let data = random_bytes(3 << 20, 11);
     std::fs::write(here.path().join("big.iso"), &data).unwrap();

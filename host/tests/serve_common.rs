@@ -123,8 +123,20 @@ fn slow_and_silent_clients_do_not_delay_others() {
 fn serve_all_runs_every_service_in_one_process() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path().to_str().unwrap();
+    let auth = tempfile::tempdir().unwrap();
+    let a = auth.path().to_str().unwrap();
     let mut server = serve(
-        &["all", "--port-auto", "--seed", "4", "--upper", "--dir", d],
+        &[
+            "all",
+            "--port-auto",
+            "--seed",
+            "4",
+            "--upper",
+            "--dir",
+            d,
+            "--auth-dir",
+            a,
+        ],
         3,
     );
     assert!(server.addrs[2].port() >= 8020, "{:?}", server.addrs);

@@ -338,7 +338,7 @@ impl Server {
             service: name,
             chunk: l.service.chunk(),
             dump: l.service.dump_payloads(),
-            session: l.service.open(now, wake.clone()),
+            session: l.service.open_from(now, wake.clone(), peer),
             wake,
         };
         let to = self.next_loop;

@@ -11,8 +11,10 @@
 //! * [`event_loop`] — accepting, dispatching events, timers and the graceful stop;
 //! * [`handoff`] — what the loops share: connection count, stop, an inbox per loop;
 //! * [`wake`] — waking a connection's loop when work done on another thread is ready;
-//! * [`files`] — the §3 service: confined storage folder, disk work on a worker pool.
+//! * [`files`] — the §3 service: confined storage folder, disk work on a worker pool;
+//! * [`auth`] — the §5 service: Argon2id users, hashed session tokens, throttling.
 
+pub mod auth;
 pub mod conn;
 pub mod event_loop;
 pub mod files;
@@ -30,6 +32,7 @@ use anyhow::Context as _;
 use std::net::IpAddr;
 
 use crate::log::Logger;
+pub use auth::AuthService;
 pub use files::FilesService;
 pub use service::{EchoService, QuizService, Service};
 

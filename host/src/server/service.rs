@@ -48,6 +48,18 @@ pub trait Service: Send {
     /// work on the loop ignore it.
     fn open(&mut self, now: Instant, wake: Wake) -> Box<dyn Session + Send>;
 
+    /// [`open`](Self::open) for a connection from `peer`. Services that judge peers
+    /// (auth throttles failed logins per address) override this; the loop calls it.
+    fn open_from(
+        &mut self,
+        now: Instant,
+        wake: Wake,
+        peer: std::net::SocketAddr,
+    ) -> Box<dyn Session + Send> {
+        let _ = peer;
+        self.open(now, wake)
+    }
+
     /// Bytes sent to a connection refused over `--max-conns` before it is closed
     /// (§0: files and auth send `ERR busy server full`, the others nothing).
     fn refusal(&self) -> &'static [u8] {

@@ -1,0 +1,115 @@
+//! `serve auth` (§5): users with Argon2id password hashes and session tokens.
+//!
+//! * [`secret`] — Argon2id, random tokens, token hashes, constant-time comparison;
+//! * [`store`] — the user and session files (atomic rewrites, restart-safe);
+//! * [`throttle`] — failed-login counting per user and per address, bounded;
+//! * [`session`] — the core session with slow work on the worker pool.
+//!
+//! The service refuses payload dumps (`-vv`), so the shared log never sees a password
+//! or a token; nothing in this module logs a secret either.
+
+pub mod secret;
+pub mod session;
+pub mod store;
+pub mod throttle;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use socklab_core::Instant;
+use socklab_core::auth::SERVER_FULL;
+use socklab_core::session::{Idle, Session};
+
+use super::service::Service;
+use super::wake::Wake;
+use crate::pool::Pool;
+use secret::{Cost, Hasher};
+use session::{Backend, PooledAuth};
+use store::Store;
+use throttle::Throttle;
+
+/// `serve auth` (§5).
+#[derive(Debug, Clone)]
+pub struct AuthService {
+    backend: Arc<Backend>,
+    /// Where Argon2 runs: one thread per core, so at most that many hashes (19 MiB
+    /// each by default) are in memory at once however many clients log in.
+    pool: Arc<Pool>,
+    idle: socklab_core::Duration,
+}
+
+impl AuthService {
+    /// Open `dir` (creating it), load users and sessions, start the hashing threads.
+    pub fn new(
+        dir: &Path,
+        ttl: std::time::Duration,
+        cost: Cost,
+        idle: socklab_core::Duration,
+    ) -> Result<AuthService, String> {
+        let store = Store::open(dir).map_err(|e| {
+            format!(
+                "cannot use {} as the auth folder: {}",
+                dir.display(),
+                super::listener::describe(&e)
+            )
+        })?;
+        let hasher = Hasher::new(cost)?;
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let pool = Pool::new("socklab-hash", threads)
+            .map_err(|e| format!("cannot start the hashing threads: {e}"))?;
+        Ok(AuthService {
+            backend: Arc::new(Backend {
+                store,
+                hasher,
+                throttle: Mutex::new(Throttle::default()),
+                ttl,
+            }),
+            pool: Arc::new(pool),
+            idle,
+        })
+    }
+
+    /// Users known at start (for the start-up log line).
+    pub fn users(&self) -> usize {
+        self.backend.store.lock().users.len()
+    }
+}
+
+impl Service for AuthService {
+    fn name(&self) -> &'static str {
+        "auth"
+    }
+
+    fn default_port(&self) -> u16 {
+        9092
+    }
+
+    fn chunk(&self) -> usize {
+        1024
+    }
+
+    fn dump_payloads(&self) -> bool {
+        false
+    }
+
+    fn open(&mut self, now: Instant, wake: Wake) -> Box<dyn Session + Send> {
+        let unknown = SocketAddr::from(([0, 0, 0, 0], 0));
+        self.open_from(now, wake, unknown)
+    }
+
+    fn open_from(&mut self, now: Instant, wake: Wake, peer: SocketAddr) -> Box<dyn Session + Send> {
+        let s = PooledAuth::new(
+            now,
+            self.backend.clone(),
+            peer.ip(),
+            self.pool.clone(),
+            wake,
+        );
+        Box::new(Idle::new(s, now, self.idle))
+    }
+
+    fn refusal(&self) -> &'static [u8] {
+        SERVER_FULL
+    }
+}
