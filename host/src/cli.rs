@@ -19,6 +19,7 @@ use std::sync::Arc;
 
 use socklab_core::files::{DEFAULT_MAX_FILE_SIZE, FilesConfig};
 
+use crate::client::auth::{self, Action};
 use crate::log::{Level, Logger};
 use crate::pool::Pool;
 use crate::server::AuthService;
@@ -56,6 +57,16 @@ enum Command {
     Files(crate::client::files::FilesClientArgs),
     /// Fetch a web page with HTTP/1.1 GET (http:// only).
     Get(crate::client::get::GetArgs),
+    /// Create a user on the auth server (asks for the password).
+    Register(crate::client::auth::UserArgs),
+    /// Log in and save the session token in your config folder.
+    Login(crate::client::auth::UserArgs),
+    /// Show who the saved token logs you in as.
+    Whoami(crate::client::auth::AuthClientArgs),
+    /// End the saved session and forget its token.
+    Logout(crate::client::auth::AuthClientArgs),
+    /// Change your password (asks for the old and the new one).
+    Passwd(crate::client::auth::AuthClientArgs),
 }
 
 #[derive(Debug, Args)]
@@ -384,6 +395,11 @@ pub fn main() -> ExitCode {
         Command::Files(a) => crate::client::files::run(&a),
         Command::Serve(s) => serve(s.service),
         Command::Get(a) => crate::client::get::run(&a),
+        Command::Register(a) => auth::run(Action::Register, &a.server, Some(&a.user)),
+        Command::Login(a) => auth::run(Action::Login, &a.server, Some(&a.user)),
+        Command::Whoami(a) => auth::run(Action::Whoami, &a, None),
+        Command::Logout(a) => auth::run(Action::Logout, &a, None),
+        Command::Passwd(a) => auth::run(Action::Passwd, &a, None),
     }
 }
 
