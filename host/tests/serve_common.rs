@@ -137,7 +137,7 @@ fn serve_all_runs_every_service_in_one_process() {
             "--auth-dir",
             a,
         ],
-        3,
+        4,
     );
     assert!(server.addrs[2].port() >= 8020, "{:?}", server.addrs);
     assert!(server.addrs[0].port() >= 9090, "{:?}", server.addrs);
@@ -149,6 +149,9 @@ fn serve_all_runs_every_service_in_one_process() {
         read_line(&mut q),
         "> Hi! You need to solve 10 arithmetic problems:\n"
     );
+    assert!(server.addrs[3].port() >= 9092, "{:?}", server.addrs);
+    let mut au = server.connect_to(3);
+    assert_eq!(read_line(&mut au), "OK socklab-auth 1\n");
     server.interrupt();
     assert!(server.wait_exit().success());
     let log = server.log();
