@@ -406,6 +406,8 @@ pub fn main() -> ExitCode {
 fn serve(cmd: ServeCommand) -> ExitCode {
     // Stale upload temporaries removed from the files folder, reported once logging is up.
     let mut stale = None;
+    // The auth service, told about the log once it exists.
+    let mut auth_log: Option<AuthService> = None;
     let mut files = |flags: &FilesFlags, idle| match flags.service(idle) {
         Ok((svc, n)) => {
             stale = Some((n, svc.dir.clone()));
@@ -446,7 +448,10 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             auth,
         } => {
             let svc = match auth.service(&dir, server.idle()) {
-                Ok(s) => s,
+                Ok(s) => {
+                    auth_log = Some(s.clone());
+                    s
+                }
                 Err(msg) => {
                     eprintln!("socklab: {msg}");
                     return ExitCode::FAILURE;
@@ -468,7 +473,10 @@ fn serve(cmd: ServeCommand) -> ExitCode {
                 Err(code) => return code,
             };
             let auth = match auth.service(&auth_dir, server.idle()) {
-                Ok(s) => s,
+                Ok(s) => {
+                    auth_log = Some(s.clone());
+                    s
+                }
                 Err(msg) => {
                     eprintln!("socklab: {msg}");
                     return ExitCode::FAILURE;
@@ -506,6 +514,9 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             );
             log.event("files", server::Pid, what);
         }
+    }
+    if let Some(svc) = auth_log {
+        svc.set_logger(&log);
     }
     let opts = server::Options {
         host: flags.host,

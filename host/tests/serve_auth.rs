@@ -232,6 +232,38 @@ fn five_failures_throttle_even_the_right_password() {
     assert_eq!(say(&mut b, "LOGIN frank right-pass"), throttled);
     // Only LOGIN is throttled; the session from before still works.
     assert_eq!(say(&mut a, "WHOAMI"), "OK erin\n");
+    let log = server.wait_log("LOGIN throttled for 60 s");
+    assert!(
+        !log.contains("wrong-pass") && !log.contains("right-pass"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_failed_save_says_io_keeps_nothing_and_is_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = cheap(dir.path(), &[]);
+    // A folder where the user file goes: the rename over it fails.
+    std::fs::create_dir_all(dir.path().join("users").join("x")).unwrap();
+    let mut a = client(&server);
+    assert_eq!(
+        say(&mut a, "REGISTER olga olga-pass"),
+        "ERR io the server could not save its data\n"
+    );
+    server.wait_log("cannot save in");
+    std::fs::remove_dir_all(dir.path().join("users")).unwrap();
+    assert_eq!(say(&mut a, "REGISTER olga olga-pass"), "OK registered\n");
+    let leftovers = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .starts_with('.')
+        })
+        .count();
+    assert_eq!(leftovers, 0);
 }
 
 #[test]

@@ -15,7 +15,7 @@ pub mod throttle;
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use socklab_core::Instant;
 use socklab_core::auth::SERVER_FULL;
@@ -64,15 +64,25 @@ impl AuthService {
                 hasher,
                 throttle: Mutex::new(Throttle::default()),
                 ttl,
+                log: OnceLock::new(),
             }),
             pool: Arc::new(pool),
             idle,
         })
     }
 
-    /// Users known at start (for the start-up log line).
-    pub fn users(&self) -> usize {
-        self.backend.store.lock().users.len()
+    /// Report to `log` from now on, starting with what was loaded.
+    pub fn set_logger(&self, log: &crate::log::Logger) {
+        let (users, sessions) = {
+            let t = self.backend.store.lock();
+            (t.users.len(), t.sessions.len())
+        };
+        let what = format_args!(
+            "{users} user(s) and {sessions} live session(s) in {}",
+            self.backend.store.dir().display()
+        );
+        log.event("auth", super::Pid, what);
+        let _ = self.backend.log.set(log.clone());
     }
 }
 
@@ -99,13 +109,7 @@ impl Service for AuthService {
     }
 
     fn open_from(&mut self, now: Instant, wake: Wake, peer: SocketAddr) -> Box<dyn Session + Send> {
-        let s = PooledAuth::new(
-            now,
-            self.backend.clone(),
-            peer.ip(),
-            self.pool.clone(),
-            wake,
-        );
+        let s = PooledAuth::new(now, self.backend.clone(), peer, self.pool.clone(), wake);
         Box::new(Idle::new(s, now, self.idle))
     }
 

@@ -11,8 +11,8 @@
 //! Passwords travel in [`Zeroizing`] strings and tokens are wiped from the handle as
 //! soon as the reply line is queued.
 
-use std::net::IpAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use socklab_core::Instant;
 use socklab_core::auth::{Auth, ErrorCode, Reply, Request};
@@ -22,6 +22,7 @@ use zeroize::{Zeroize, Zeroizing};
 use super::secret::{Hasher, TokenHash, new_token};
 use super::store::{self, Store, unix_ms};
 use super::throttle::{Key, Throttle};
+use crate::log::Logger;
 use crate::pool::Pool;
 use crate::server::wake::Wake;
 
@@ -36,6 +37,18 @@ pub struct Backend {
     pub throttle: Mutex<Throttle>,
     /// `--token-ttl`.
     pub ttl: std::time::Duration,
+    /// The server log, once it exists: failed saves and lockouts are reported there,
+    /// never a password, a token or a hash.
+    pub log: OnceLock<Logger>,
+}
+
+impl Backend {
+    fn error(&self, peer: SocketAddr, what: std::fmt::Arguments<'_>, e: &std::io::Error) {
+        if let Some(log) = self.log.get() {
+            let why = crate::server::listener::describe(e);
+            log.error("auth", peer, format_args!("{what}: {why}"));
+        }
+    }
 }
 
 /// A request in owned form.
@@ -83,7 +96,7 @@ enum Outcome {
 #[derive(Debug)]
 pub struct Handle {
     backend: Arc<Backend>,
-    peer: IpAddr,
+    peer: SocketAddr,
     /// The session this connection is logged in with.
     current: Option<TokenHash>,
     /// The token or user name of the last outcome.
@@ -114,7 +127,15 @@ impl Handle {
 
     fn try_run(&mut self, job: &Job) -> Result<Outcome, ErrorCode> {
         let b = self.backend.clone();
-        let io = |_| ErrorCode::Io;
+        let peer = self.peer;
+        let io = |e: std::io::Error| {
+            b.error(
+                peer,
+                format_args!("cannot save in {}", b.store.dir().display()),
+                &e,
+            );
+            ErrorCode::Io
+        };
         match job {
             Job::Register(user, password) => {
                 if b.store.lock().users.contains_key(user) {
@@ -135,7 +156,7 @@ impl Handle {
                 Ok(Outcome::Done)
             }
             Job::Login(user, password) => {
-                let keys = [Key::User(user.clone()), Key::ip(self.peer)];
+                let keys = [Key::User(user.clone()), Key::ip(self.peer.ip())];
                 let attempt = b
                     .throttle
                     .lock()
@@ -146,7 +167,13 @@ impl Handle {
                 let ok = b.hasher.verify(password, phc.as_deref());
                 let mut throttle = b.throttle.lock().unwrap_or_else(PoisonError::into_inner);
                 if !ok {
-                    throttle.failed(attempt, std::time::Instant::now());
+                    if throttle.failed(attempt, std::time::Instant::now()) {
+                        drop(throttle);
+                        if let Some(log) = b.log.get() {
+                            let what = "LOGIN throttled for 60 s (5 failed logins within 60 s)";
+                            log.event("auth", peer, what);
+                        }
+                    }
                     return Err(ErrorCode::BadCredentials);
                 }
                 throttle.succeeded(attempt);
@@ -279,7 +306,7 @@ impl PooledAuth {
     pub fn new(
         now: Instant,
         backend: Arc<Backend>,
-        peer: IpAddr,
+        peer: SocketAddr,
         pool: Arc<Pool>,
         wake: Wake,
     ) -> Self {

@@ -131,17 +131,20 @@ impl Throttle {
     }
 
     /// The attempt failed; a key with [`LIMIT`] failures within [`WINDOW`] is locked
-    /// out for [`WINDOW`] from `now`.
-    pub fn failed(&mut self, attempt: Attempt, now: Instant) {
+    /// out for [`WINDOW`] from `now`. Returns whether this failure locked a key out.
+    pub fn failed(&mut self, attempt: Attempt, now: Instant) -> bool {
+        let mut locked = false;
         for k in &attempt.keys {
             if let Some(e) = self.keys.get_mut(k) {
                 e.forget_old(now);
                 if e.attempts.len() >= LIMIT {
                     e.attempts.clear();
                     e.blocked_until = Some(now + WINDOW);
+                    locked = true;
                 }
             }
         }
+        locked
     }
 
     /// Keys remembered (for tests of the bound).
