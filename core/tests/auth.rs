@@ -166,3 +166,48 @@ fn eof_still_answers_the_command_under_way() {
     let n = a.poll_output(&mut buf);
     assert_eq!(&buf[..n], b"OK socklab-auth 1\nOK registered\n");
 }
+
+mod properties {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The output for `input` fed in the given chunk sizes.
+    fn chunked(input: &[u8], cuts: &[usize]) -> String {
+        let mut a = Auth::new(Instant::ZERO);
+        let mut out = String::new();
+        let mut rest = input;
+        let mut cuts = cuts.iter().cycle();
+        while !rest.is_empty() {
+            let n = (*cuts.next().unwrap()).clamp(1, rest.len());
+            out += &run(&mut a, Instant::ZERO, &rest[..n], &mut backend);
+            rest = &rest[n..];
+        }
+        out
+    }
+
+    proptest! {
+        #[test]
+        fn the_parser_never_panics(line in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = socklab_core::auth::parse_command(&line);
+        }
+
+        #[test]
+        fn how_input_is_split_does_not_matter(
+            lines in proptest::collection::vec(
+                prop_oneof![
+                    Just("LOGIN bob right-password".to_owned()),
+                    Just("WHOAMI".to_owned()),
+                    Just("PASSWD right-password".to_owned()),
+                    Just("LOGOUT".to_owned()),
+                    "[ -~]{0,40}",
+                ],
+                0..12,
+            ),
+            cuts in proptest::collection::vec(1usize..20, 1..8),
+        ) {
+            let input: Vec<u8> = lines.iter().flat_map(|l| format!("{l}\n").into_bytes()).collect();
+            let whole = chunked(&input, &[usize::MAX]);
+            prop_assert_eq!(chunked(&input, &cuts), whole);
+        }
+    }
+}

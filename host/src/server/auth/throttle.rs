@@ -204,6 +204,31 @@ mod tests {
     }
 
     #[test]
+    fn the_table_is_bounded_and_fails_closed_when_full() {
+        let mut t = Throttle::default();
+        let t0 = Instant::now();
+        for i in 0..MAX_KEYS / 2 {
+            let ip = IpAddr::from((i as u32).to_be_bytes());
+            let a = t
+                .begin([Key::User(format!("u{i}")), Key::ip(ip)], t0)
+                .unwrap();
+            t.failed(a, t0);
+        }
+        assert_eq!(t.len(), MAX_KEYS);
+        assert!(
+            t.begin(keys("new", [255, 1, 1, 1]), t0).is_none(),
+            "full: refused"
+        );
+        assert_eq!(t.len(), MAX_KEYS);
+        let later = t0 + WINDOW;
+        assert!(
+            t.begin(keys("new", [255, 1, 1, 1]), later).is_some(),
+            "old ones pruned"
+        );
+        assert_eq!(t.len(), 2);
+    }
+
+    #[test]
     fn ipv6_peers_share_their_64() {
         let a: IpAddr = "2001:db8:1:2:aaaa::1".parse().unwrap();
         let b: IpAddr = "2001:db8:1:2:bbbb::2".parse().unwrap();
