@@ -222,3 +222,70 @@ fn usage_and_connection_errors_exit_2() {
         "socklab: no password on standard input\n",
     );
 }
+
+/// `script` (util-linux) runs the client on a pseudo-terminal, so stdin is a terminal.
+fn script_available() -> bool {
+    Command::new("script")
+        .args(["-qec", "true", "/dev/null"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn on_a_terminal_the_password_is_asked_twice_and_not_echoed() {
+    use std::io::{Read, Write};
+    use std::sync::{Arc, Mutex};
+    if !script_available() {
+        eprintln!("skipped: `script` is not available to provide a terminal");
+        return;
+    }
+    let lab = Lab::new(&[]);
+    let line = format!(
+        "{} register --user nina --port {}",
+        env!("CARGO_BIN_EXE_socklab"),
+        lab.server.addr().port()
+    );
+    let mut cmd = Command::new("script");
+    cmd.args(["-qec", &line, "/dev/null"])
+        .env("XDG_CONFIG_HOME", lab.config.path());
+    let mut child = client_common::spawn(&mut cmd);
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let shown = Arc::new(Mutex::new(String::new()));
+    let sink = shown.clone();
+    let reader = std::thread::spawn(move || {
+        let mut b = [0u8; 256];
+        while let Ok(n @ 1..) = stdout.read(&mut b) {
+            sink.lock()
+                .unwrap()
+                .push_str(&String::from_utf8_lossy(&b[..n]));
+        }
+    });
+    let wait_for = |needle: &str| {
+        let start = std::time::Instant::now();
+        while !shown.lock().unwrap().contains(needle) {
+            assert!(
+                start.elapsed() < client_common::DEADLINE,
+                "no {needle:?}: {}",
+                shown.lock().unwrap()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+    };
+    wait_for("Password: ");
+    // Echo is turned off once the prompt is shown; give the tty a moment to see that.
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    stdin.write_all(b"nina-pass-1\n").unwrap();
+    wait_for("Repeat it: ");
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    stdin.write_all(b"nina-pass-1\n").unwrap();
+    wait_for("registered nina");
+    drop(stdin);
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    let shown = shown.lock().unwrap().clone();
+    assert!(status.success(), "{shown}");
+    assert!(!shown.contains("nina-pass-1"), "echoed: {shown}");
+    let out = lab.run(&["login", "--user", "nina"], "nina-pass-1\n");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+}
