@@ -156,7 +156,14 @@ impl Handle {
                 Ok(Outcome::Done)
             }
             Job::Login(user, password) => {
-                let keys = [Key::User(user.clone()), Key::ip(self.peer.ip())];
+                // Names that cannot exist share one key, so a flood of long junk names
+                // costs the table one entry, not one each.
+                let name = if socklab_core::auth::valid_user(user) {
+                    user.clone()
+                } else {
+                    String::new()
+                };
+                let keys = [Key::User(name), Key::ip(self.peer.ip())];
                 let attempt = b
                     .throttle
                     .lock()

@@ -22,13 +22,14 @@ pub const LIMIT: usize = 5;
 /// The window failures are counted in, and the lockout's length.
 pub const WINDOW: Duration = Duration::from_secs(60);
 
-/// Most keys remembered at once (about 100 bytes each).
+/// Most keys remembered at once (a user key's name is at most 32 bytes, so each
+/// costs a couple of hundred bytes: ~20 MiB at worst).
 pub const MAX_KEYS: usize = 100_000;
 
 /// What is being throttled.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Key {
-    /// A user name as sent in LOGIN.
+    /// A user name as sent in LOGIN (all names that break §5's rules share `""`).
     User(String),
     /// A peer address (IPv6 truncated to its /64).
     Ip(IpAddr),
