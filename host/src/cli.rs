@@ -43,7 +43,8 @@ Examples:
   socklab serve all --host ::             every service, on all IPv6/IPv4 addresses
   socklab echo                            talk to the echo server
   socklab quiz                            let the client play the quiz
-  socklab files put notes.txt             upload a file to the files server";
+  socklab files put notes.txt             upload a file to the files server
+  socklab login --user alice              log in; whoami, passwd, logout use the token";
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -194,7 +195,7 @@ Examples:
 
 const ALL_EXAMPLES: &str = "\
 Examples:
-  socklab serve all                 echo on 9090, quiz on 31337, files on 8020
+  socklab serve all                 echo 9090, quiz 31337, files 8020, auth 9092
   socklab serve all --port-auto     move on to the next free port where one is taken
   socklab serve all --host 0.0.0.0  serve the network, not only this machine";
 
