@@ -15,30 +15,41 @@ use serve_support::{Server, serve};
 struct Lab {
     server: Server,
     config: tempfile::TempDir,
-    _store: tempfile::TempDir,
+    store: tempfile::TempDir,
 }
 
 impl Lab {
     fn new(extra: &[&str]) -> Lab {
         let store = tempfile::tempdir().unwrap();
+        Lab {
+            server: Self::start(store.path(), extra, "0"),
+            config: tempfile::tempdir().unwrap(),
+            store,
+        }
+    }
+
+    /// Stop the server (SIGINT) and start a new one on the same folder and port.
+    fn restart(&mut self) {
+        let port = self.server.addr().port().to_string();
+        self.server.interrupt();
+        assert!(self.server.wait_exit().success());
+        self.server = Self::start(self.store.path(), &[], &port);
+    }
+
+    fn start(store: &Path, extra: &[&str], port: &str) -> Server {
         let mut args = vec![
             "auth",
             "--port",
-            "0",
+            port,
             "--argon2-memory",
             "64",
             "--argon2-passes",
             "1",
             "--dir",
-            store.path().to_str().unwrap(),
+            store.to_str().unwrap(),
         ];
         args.extend_from_slice(extra);
-        let server = serve(&args, 1);
-        Lab {
-            server,
-            config: tempfile::tempdir().unwrap(),
-            _store: store,
-        }
+        serve(&args, 1)
     }
 
     /// `socklab <args> --host .. --port ..` with `stdin` as its standard input.
@@ -158,6 +169,17 @@ fn register_login_whoami_passwd_logout() {
     );
     let out = lab.run(&["login", "--user", "kate"], "kate-pass-2\n");
     assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn whoami_still_knows_you_after_a_server_restart() {
+    let mut lab = Lab::new(&[]);
+    lab.run(&["register", "--user", "noah"], "noah-pass-1\n");
+    let out = lab.run(&["login", "--user", "noah"], "noah-pass-1\n");
+    assert_eq!(out.status.code(), Some(0));
+    lab.restart();
+    check(&lab.run(&["whoami"], ""), 0, "noah\n", "");
+    check(&lab.run(&["logout"], ""), 0, "logged out\n", "");
 }
 
 #[test]
