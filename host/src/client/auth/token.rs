@@ -26,11 +26,13 @@ pub fn save(token: &str) -> io::Result<PathBuf> {
         .mode(0o700)
         .create(dir)?;
     let tmp = dir.join(format!(".token-{}", std::process::id()));
+    // A leftover temporary could have other permissions; `create_new` guarantees the
+    // file we write was made 0600 by us.
+    let _ = fs::remove_file(&tmp);
     let result = (|| {
         let mut f = OpenOptions::new()
             .write(true)
-            .create(true)
-            .truncate(true)
+            .create_new(true)
             .mode(0o600)
             .open(&tmp)?;
         f.write_all(format!("{token}\n").as_bytes())?;
