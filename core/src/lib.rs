@@ -13,13 +13,14 @@
 //! * [`frame`] — §7 length-prefixed frames.
 //! * [`http`] — §8 HTTP/1.x response heads, body framing and chunked decoding.
 //! * [`session`] — the one shape every service has, plus the idle-timeout wrapper.
-//! * [`echo`] — §1, [`quiz`] — §2, [`files`] — §3.
+//! * [`echo`] — §1, [`quiz`] — §2, [`files`] — §3, [`auth`] — §5.
 //! * [`ident`] — §4, [`chat`] — §6 (a UDP server state machine, datagrams in and out).
 //! * [`rng`] — the random source services draw from, and a portable seeded generator.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod auth;
 pub mod chat;
 pub mod echo;
 pub mod files;

@@ -338,3 +338,46 @@ fn chat_parser_server_and_ident_name_check_allocate_nothing() {
     assert_eq!(n, 0);
     assert!(sent > 10);
 }
+
+#[test]
+fn auth_parser_and_session_allocate_nothing() {
+    use socklab_core::auth::{Auth, Reply, parse_command, parse_reply};
+    let lines: [&[u8]; 6] = [
+        b"REGISTER bob a long password",
+        b"LOGIN bob a long password",
+        b"TOKEN 0123456789abcdef0123456789abcdef",
+        b"PASSWD old password",
+        b"WHOAMI",
+        b"nonsense",
+    ];
+    let (n, ok) = allocations(|| {
+        let parsed = lines.iter().filter(|l| parse_command(l).is_ok()).count();
+        let reply = parse_reply("ERR throttled too many failed logins").is_some();
+        parsed == 5 && reply
+    });
+    assert_eq!(n, 0);
+    assert!(ok);
+    let (n, out) = allocations(|| {
+        let mut a = Auth::new(Instant::ZERO);
+        let input = b"LOGIN bob a long password\nWHOAMI\nQUIT\n";
+        let mut fed = 0;
+        let mut buf = [0u8; 256];
+        let mut total = 0;
+        while fed < input.len() {
+            fed += a.handle_input(Instant::ZERO, &input[fed..]);
+            if a.poll_storage().is_some() {
+                a.handle_reply(
+                    Instant::ZERO,
+                    Reply::User {
+                        user: "bob",
+                        ttl: socklab_core::Duration::from_secs(5),
+                    },
+                );
+            }
+            total += a.poll_output(&mut buf[total..]);
+        }
+        total
+    });
+    assert_eq!(n, 0);
+    assert!(out > 0);
+}

@@ -19,9 +19,12 @@ use std::sync::Arc;
 
 use socklab_core::files::{DEFAULT_MAX_FILE_SIZE, FilesConfig};
 
+use crate::client::auth::{self, Action};
 use crate::log::{Level, Logger};
 use crate::pool::Pool;
+use crate::server::AuthService;
 use crate::server::FilesService;
+use crate::server::auth::secret::Cost;
 use crate::server::chat::{ChatListen, ChatService};
 use crate::server::files::dir::Dir;
 use crate::server::ident::IdentService;
@@ -43,7 +46,8 @@ Examples:
   socklab serve all --host ::             every service, on all IPv6/IPv4 addresses
   socklab echo                            talk to the echo server
   socklab quiz                            let the client play the quiz
-  socklab files put notes.txt             upload a file to the files server";
+  socklab files put notes.txt             upload a file to the files server
+  socklab login --user alice              log in; whoami, passwd, logout use the token";
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -61,6 +65,16 @@ enum Command {
     Ident(crate::client::ident::IdentClientArgs),
     /// Chat with everyone on a chat server (UDP).
     Chat(crate::client::chat::ChatClientArgs),
+    /// Create a user on the auth server (asks for the password).
+    Register(crate::client::auth::UserArgs),
+    /// Log in and save the session token in your config folder.
+    Login(crate::client::auth::UserArgs),
+    /// Show who the saved token logs you in as.
+    Whoami(crate::client::auth::AuthClientArgs),
+    /// End the saved session and forget its token.
+    Logout(crate::client::auth::AuthClientArgs),
+    /// Change your password (asks for the old and the new one).
+    Passwd(crate::client::auth::AuthClientArgs),
 }
 
 #[derive(Debug, Args)]
@@ -125,6 +139,19 @@ enum ServeCommand {
         #[command(flatten)]
         chat: ChatFlags,
     },
+    /// Users, passwords and session tokens (TCP 9092).
+    #[command(after_help = AUTH_EXAMPLES)]
+    Auth {
+        #[command(flatten)]
+        port: PortFlag,
+        #[command(flatten)]
+        server: ServerFlags,
+        /// Folder holding the user file and the session file; created if missing.
+        #[arg(long, value_name = "DIR", default_value = "socklab-auth")]
+        dir: PathBuf,
+        #[command(flatten)]
+        auth: AuthFlags,
+    },
     /// Every service, each on its default port, in one process.
     #[command(after_help = ALL_EXAMPLES)]
     All {
@@ -141,6 +168,11 @@ enum ServeCommand {
         ident_db: PathBuf,
         #[command(flatten)]
         chat: ChatFlags,
+        /// Folder of the auth service's user and session files.
+        #[arg(long, value_name = "DIR", default_value = "socklab-auth")]
+        auth_dir: PathBuf,
+        #[command(flatten)]
+        auth: AuthFlags,
     },
 }
 
@@ -186,6 +218,39 @@ Examples:
   socklab ident --name Ann                   introduce yourself
   nc 127.0.0.1 9091";
 
+const AUTH_EXAMPLES: &str = "\
+Examples:
+  socklab serve auth                      users and sessions in ./socklab-auth
+  socklab serve auth --token-ttl 3600     tokens live one hour
+  socklab register --user alice && socklab login --user alice && socklab whoami";
+
+/// Flags of the auth service (§5).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Auth options")]
+struct AuthFlags {
+    /// Seconds a login token stays valid.
+    #[arg(long, value_name = "S", default_value_t = socklab_core::auth::DEFAULT_TOKEN_TTL,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    token_ttl: u64,
+    /// Argon2id memory in KiB (tests only; the default is OWASP's 19456).
+    #[arg(long, value_name = "KIB", default_value_t = 19 * 1024, hide = true)]
+    argon2_memory: u32,
+    /// Argon2id passes (tests only; the default is OWASP's 2).
+    #[arg(long, value_name = "N", default_value_t = 2, hide = true)]
+    argon2_passes: u32,
+}
+
+impl AuthFlags {
+    fn service(&self, dir: &std::path::Path, idle: Duration) -> Result<AuthService, String> {
+        let cost = Cost {
+            memory_kib: self.argon2_memory,
+            passes: self.argon2_passes,
+        };
+        let ttl = std::time::Duration::from_secs(self.token_ttl);
+        AuthService::new(dir, ttl, cost, idle)
+    }
+}
+
 const ECHO_EXAMPLES: &str = "\
 Examples:
   socklab serve echo                       listen on 127.0.0.1:9090
@@ -208,7 +273,7 @@ Examples:
 
 const ALL_EXAMPLES: &str = "\
 Examples:
-  socklab serve all                 echo 9090, quiz 31337, files 8020, ident 9091, chat 9093/udp
+  socklab serve all                 echo 9090, quiz 31337, files 8020, ident 9091, auth 9092, chat 9093/udp
   socklab serve all --port-auto     move on to the next free port where one is taken
   socklab serve all --host 0.0.0.0  serve the network, not only this machine";
 
@@ -428,12 +493,19 @@ pub fn main() -> ExitCode {
         Command::Get(a) => crate::client::get::run(&a),
         Command::Ident(a) => crate::client::ident::run(&a),
         Command::Chat(a) => crate::client::chat::run(&a),
+        Command::Register(a) => auth::run(Action::Register, &a.server, Some(&a.user)),
+        Command::Login(a) => auth::run(Action::Login, &a.server, Some(&a.user)),
+        Command::Whoami(a) => auth::run(Action::Whoami, &a, None),
+        Command::Logout(a) => auth::run(Action::Logout, &a, None),
+        Command::Passwd(a) => auth::run(Action::Passwd, &a, None),
     }
 }
 
 fn serve(cmd: ServeCommand) -> ExitCode {
     // Stale upload temporaries removed from the files folder, reported once logging is up.
     let mut stale = None;
+    // The auth service, told about the log once it exists.
+    let mut auth_log: Option<AuthService> = None;
     let mut files = |flags: &FilesFlags, idle| match flags.service(idle) {
         Ok((svc, n)) => {
             stale = Some((n, svc.dir.clone()));
@@ -497,6 +569,25 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             datagrams.push(chat.listen(port.port));
             (server, Vec::new())
         }
+        ServeCommand::Auth {
+            server,
+            port,
+            dir,
+            auth,
+        } => {
+            let svc = match auth.service(&dir, server.idle()) {
+                Ok(s) => {
+                    auth_log = Some(s.clone());
+                    s
+                }
+                Err(msg) => {
+                    eprintln!("socklab: {msg}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let listen = single(Box::new(svc), port.port);
+            (server, vec![listen])
+        }
         ServeCommand::All {
             server,
             echo,
@@ -504,6 +595,8 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             files: f,
             ident_db: db,
             chat,
+            auth_dir,
+            auth,
         } => {
             datagrams.push(chat.listen(None));
             let files = match files(&f, server.idle()) {
@@ -514,12 +607,23 @@ fn serve(cmd: ServeCommand) -> ExitCode {
                 Ok(s) => s,
                 Err(code) => return code,
             };
+            let auth = match auth.service(&auth_dir, server.idle()) {
+                Ok(s) => {
+                    auth_log = Some(s.clone());
+                    s
+                }
+                Err(msg) => {
+                    eprintln!("socklab: {msg}");
+                    return ExitCode::FAILURE;
+                }
+            };
             // Every service implemented so far, each on its §0 default port.
             let services: Vec<Box<dyn Service>> = vec![
                 Box::new(echo.service(server.idle())),
                 Box::new(quiz.service(server.idle(), "all")),
                 Box::new(files),
                 Box::new(ident),
+                Box::new(auth),
             ];
             let listens = services.into_iter().map(|s| single(s, None)).collect();
             (server, listens)
@@ -560,6 +664,9 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             }
         );
         log.event("ident", server::Pid, what);
+    }
+    if let Some(svc) = auth_log {
+        svc.set_logger(&log);
     }
     let opts = server::Options {
         host: flags.host,

@@ -5,7 +5,7 @@ mod client_common;
 mod serve_support;
 
 use client_common::{addr_args, random_bytes, run_with_input, socklab};
-use serve_support::serve;
+use serve_support::{serve, serve_all};
 use socklab::framing::FramedExt;
 use std::time::Duration;
 
@@ -94,9 +94,7 @@ fn framing_extension_talks_to_the_framed_server() {
 
 #[test]
 fn both_clients_play_against_serve_all() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().to_str().unwrap();
-    let server = serve(&["all", "--port-auto", "--seed", "3", "--dir", d], 3);
+    let (server, _dir) = serve_all(&["--seed", "3"]);
     let (echo, quiz) = (server.addrs[0], server.addrs[1]);
     let out = run_with_input(quiz_client(quiz, &[]), Vec::new());
     assert_eq!(out.status.code(), Some(0));
@@ -109,10 +107,8 @@ fn both_clients_play_against_serve_all() {
 
 #[test]
 fn files_client_against_serve_all() {
-    let dir = tempfile::tempdir().unwrap();
     let here = tempfile::tempdir().unwrap();
-    let d = dir.path().to_str().unwrap();
-    let server = serve(&["all", "--port-auto", "--dir", d], 3);
+    let (server, _dir) = serve_all(&[]);
     let files = server.addrs[2];
     let data = random_bytes(3 << 20, 11);
     std::fs::write(here.path().join("big.iso"), &data).unwrap();
@@ -164,23 +160,9 @@ fn clients_log_their_traffic_with_v() {
 
 #[test]
 fn ident_and_chat_in_serve_all() {
-    let dir = tempfile::tempdir().unwrap();
+    let (server, dir) = serve_all(&["--member-timeout", "30"]);
     let db = dir.path().join("ident.tsv");
-    let files = dir.path().join("files");
-    let server = serve(
-        &[
-            "all",
-            "--port-auto",
-            "--dir",
-            files.to_str().unwrap(),
-            "--ident-db",
-            db.to_str().unwrap(),
-            "--member-timeout",
-            "30",
-        ],
-        5,
-    );
-    let (ident, chat) = (server.addrs[3], server.addrs[4]);
+    let (ident, chat) = (server.addrs[3], server.addrs[5]);
     assert!(
         ident.port() >= 9091 && chat.port() >= 9093,
         "{:?}",

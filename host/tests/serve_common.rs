@@ -121,12 +121,7 @@ fn slow_and_silent_clients_do_not_delay_others() {
 
 #[test]
 fn serve_all_runs_every_service_in_one_process() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path().to_str().unwrap();
-    let mut server = serve(
-        &["all", "--port-auto", "--seed", "4", "--upper", "--dir", d],
-        3,
-    );
+    let (mut server, _dir) = serve_all(&["--seed", "4", "--upper"]);
     assert!(server.addrs[2].port() >= 8020, "{:?}", server.addrs);
     assert!(server.addrs[0].port() >= 9090, "{:?}", server.addrs);
     assert!(server.addrs[1].port() >= 31337, "{:?}", server.addrs);
@@ -137,6 +132,9 @@ fn serve_all_runs_every_service_in_one_process() {
         read_line(&mut q),
         "> Hi! You need to solve 10 arithmetic problems:\n"
     );
+    assert!(server.addrs[4].port() >= 9092, "{:?}", server.addrs);
+    let mut au = server.connect_to(4);
+    assert_eq!(read_line(&mut au), "OK socklab-auth 1\n");
     server.interrupt();
     assert!(server.wait_exit().success());
     let log = server.log();

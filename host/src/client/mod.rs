@@ -4,6 +4,7 @@
 //! an I/O error midway), 2 the server could not be reached ([`EXIT_CONNECT`]). `get` adds
 //! its own codes from 3 on (see [`get`]).
 
+pub mod auth;
 pub mod chat;
 pub mod conn;
 pub mod echo;

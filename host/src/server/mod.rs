@@ -13,8 +13,10 @@
 //! * [`wake`] — waking a connection's loop when work done on another thread is ready;
 //! * [`files`] — the §3 service: confined storage folder, disk work on a worker pool;
 //! * [`ident`] — the §4 service: the name table, stored off the loop;
+//! * [`auth`] — the §5 service: Argon2id users, hashed session tokens, throttling;
 //! * [`chat`] — the §6 service: one UDP socket on its own loop thread.
 
+pub mod auth;
 pub mod chat;
 pub mod conn;
 pub mod event_loop;
@@ -34,6 +36,7 @@ use anyhow::Context as _;
 use std::net::IpAddr;
 
 use crate::log::Logger;
+pub use auth::AuthService;
 pub use files::FilesService;
 pub use service::{EchoService, QuizService, Service};
 

@@ -49,8 +49,9 @@ pub trait Service: Send {
     fn open(&mut self, now: Instant, wake: Wake) -> Box<dyn Session + Send>;
 
     /// [`open`](Self::open) for a connection from `peer`; this is what the loop calls.
-    /// Services whose protocol depends on who is calling (ident greets by IP address)
-    /// override it; the others need not know the address.
+    /// Services whose protocol depends on who is calling override it (ident greets by
+    /// IP address, auth throttles failed logins per address); the others need not know
+    /// the address.
     fn open_from(
         &mut self,
         now: Instant,

@@ -265,3 +265,28 @@ pub fn round_trip(s: &mut TcpStream, bytes: &[u8]) -> Vec<u8> {
 pub fn half_close(s: &TcpStream) {
     s.shutdown(Shutdown::Write).unwrap();
 }
+
+/// The listeners `serve all` opens, in the order of its `listening on` lines.
+pub const ALL_SERVICES: [&str; 6] = ["echo", "quiz", "files", "ident", "auth", "chat"];
+
+/// `socklab serve all --port-auto` with every stateful service kept in a fresh temporary
+/// folder (so no test writes into the repository), waiting for all its listeners.
+/// `addrs[i]` belongs to `ALL_SERVICES[i]`; keep the `TempDir` alive while serving.
+pub fn serve_all(extra: &[&str]) -> (Server, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temporary folder");
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let (files, ident, auth) = (path("files"), path("ident.tsv"), path("auth"));
+    let mut args = vec![
+        "all",
+        "--port-auto",
+        "--dir",
+        &files,
+        "--ident-db",
+        &ident,
+        "--auth-dir",
+        &auth,
+    ];
+    args.extend_from_slice(extra);
+    let server = serve(&args, ALL_SERVICES.len());
+    (server, dir)
+}

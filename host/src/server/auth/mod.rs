@@ -1,0 +1,119 @@
+//! `serve auth` (§5): users with Argon2id password hashes and session tokens.
+//!
+//! * [`secret`] — Argon2id, random tokens, token hashes, constant-time comparison;
+//! * [`store`] — the user and session files (atomic rewrites, restart-safe);
+//! * [`throttle`] — failed-login counting per user and per address, bounded;
+//! * [`session`] — the core session with slow work on the worker pool.
+//!
+//! The service refuses payload dumps (`-vv`), so the shared log never sees a password
+//! or a token; nothing in this module logs a secret either.
+
+pub mod secret;
+pub mod session;
+pub mod store;
+pub mod throttle;
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use socklab_core::Instant;
+use socklab_core::auth::SERVER_FULL;
+use socklab_core::session::{Idle, Session};
+
+use super::service::Service;
+use super::wake::Wake;
+use crate::pool::Pool;
+use secret::{Cost, Hasher};
+use session::{Backend, PooledAuth};
+use store::Store;
+use throttle::Throttle;
+
+/// `serve auth` (§5).
+#[derive(Debug, Clone)]
+pub struct AuthService {
+    backend: Arc<Backend>,
+    /// Where Argon2 runs: one thread per core, so at most that many hashes (19 MiB
+    /// each by default) are in memory at once however many clients log in.
+    pool: Arc<Pool>,
+    idle: socklab_core::Duration,
+}
+
+impl AuthService {
+    /// Open `dir` (creating it), load users and sessions, start the hashing threads.
+    pub fn new(
+        dir: &Path,
+        ttl: std::time::Duration,
+        cost: Cost,
+        idle: socklab_core::Duration,
+    ) -> Result<AuthService, String> {
+        let store = Store::open(dir).map_err(|e| {
+            format!(
+                "cannot use {} as the auth folder: {}",
+                dir.display(),
+                super::listener::describe(&e)
+            )
+        })?;
+        let hasher = Hasher::new(cost)?;
+        let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let pool = Pool::new("socklab-hash", threads)
+            .map_err(|e| format!("cannot start the hashing threads: {e}"))?;
+        Ok(AuthService {
+            backend: Arc::new(Backend {
+                store,
+                hasher,
+                throttle: Mutex::new(Throttle::default()),
+                ttl,
+                log: OnceLock::new(),
+            }),
+            pool: Arc::new(pool),
+            idle,
+        })
+    }
+
+    /// Report to `log` from now on, starting with what was loaded.
+    pub fn set_logger(&self, log: &crate::log::Logger) {
+        let (users, sessions) = {
+            let t = self.backend.store.lock();
+            (t.users.len(), t.sessions.len())
+        };
+        let what = format_args!(
+            "{users} user(s) and {sessions} live session(s) in {}",
+            self.backend.store.dir().display()
+        );
+        log.event("auth", super::Pid, what);
+        let _ = self.backend.log.set(log.clone());
+    }
+}
+
+impl Service for AuthService {
+    fn name(&self) -> &'static str {
+        "auth"
+    }
+
+    fn default_port(&self) -> u16 {
+        9092
+    }
+
+    fn chunk(&self) -> usize {
+        1024
+    }
+
+    fn dump_payloads(&self) -> bool {
+        false
+    }
+
+    fn open(&mut self, now: Instant, wake: Wake) -> Box<dyn Session + Send> {
+        let unknown = SocketAddr::from(([0, 0, 0, 0], 0));
+        self.open_from(now, unknown, wake)
+    }
+
+    fn open_from(&mut self, now: Instant, peer: SocketAddr, wake: Wake) -> Box<dyn Session + Send> {
+        let s = PooledAuth::new(now, self.backend.clone(), peer, self.pool.clone(), wake);
+        Box::new(Idle::new(s, now, self.idle))
+    }
+
+    fn refusal(&self) -> &'static [u8] {
+        SERVER_FULL
+    }
+}

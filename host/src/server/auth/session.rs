@@ -1,0 +1,421 @@
+//! The core [`Auth`] session with its requests answered by the [`Backend`]: cheap ones
+//! (a token lookup) at once on the loop, slow ones (Argon2, `fsync`) on the worker pool.
+//!
+//! Same shape as the files service's `PooledFiles`: a request is copied into an owned
+//! [`Job`], sent to the pool with this connection's [`Handle`] (which remembers the
+//! connection's session), and the worker leaves the handle and the [`Outcome`] in a
+//! slot and wakes the loop; the next call on the session hands the reply to the core.
+//! A WHOAMI never waits in the pool's queue behind other people's hashes, which is what
+//! keeps the server responsive while logins are being verified.
+//!
+//! Passwords travel in [`Zeroizing`] strings and tokens are wiped from the handle as
+//! soon as the reply line is queued.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+
+use socklab_core::Instant;
+use socklab_core::auth::{Auth, ErrorCode, Reply, Request};
+use socklab_core::session::{CloseReason, Event, Session};
+use zeroize::{Zeroize, Zeroizing};
+
+use super::secret::{Hasher, TokenHash, new_token};
+use super::store::{self, Store, unix_ms};
+use super::throttle::{Key, Throttle};
+use crate::log::Logger;
+use crate::pool::Pool;
+use crate::server::wake::Wake;
+
+/// What every connection's backend shares.
+#[derive(Debug)]
+pub struct Backend {
+    /// Users and sessions, and their files.
+    pub store: Store,
+    /// Argon2id at the configured cost.
+    pub hasher: Hasher,
+    /// Failed-login counts.
+    pub throttle: Mutex<Throttle>,
+    /// `--token-ttl`.
+    pub ttl: std::time::Duration,
+    /// The server log, once it exists: failed saves and lockouts are reported there,
+    /// never a password, a token or a hash.
+    pub log: OnceLock<Logger>,
+}
+
+impl Backend {
+    fn error(&self, peer: SocketAddr, what: std::fmt::Arguments<'_>, e: &std::io::Error) {
+        if let Some(log) = self.log.get() {
+            let why = crate::server::listener::describe(e);
+            log.error("auth", peer, format_args!("{what}: {why}"));
+        }
+    }
+}
+
+/// A request in owned form.
+#[derive(Debug)]
+enum Job {
+    Register(String, Zeroizing<String>),
+    Login(String, Zeroizing<String>),
+    Token(Zeroizing<String>),
+    Whoami,
+    CheckPassword(Zeroizing<String>),
+    SetPassword(Zeroizing<String>),
+    Logout,
+}
+
+impl Job {
+    fn from_request(req: Request<'_>) -> Job {
+        let secret = |s: &str| Zeroizing::new(s.to_owned());
+        match req {
+            Request::Register { user, password } => Job::Register(user.into(), secret(password)),
+            Request::Login { user, password } => Job::Login(user.into(), secret(password)),
+            Request::Token(t) => Job::Token(secret(t)),
+            Request::Whoami => Job::Whoami,
+            Request::CheckPassword(p) => Job::CheckPassword(secret(p)),
+            Request::SetPassword(p) => Job::SetPassword(secret(p)),
+            Request::Logout => Job::Logout,
+        }
+    }
+
+    /// Table lookups only: answered on the loop.
+    fn is_cheap(&self) -> bool {
+        matches!(self, Job::Token(_) | Job::Whoami)
+    }
+}
+
+/// A reply whose text (token or user) stays in the handle.
+#[derive(Debug, Clone, Copy)]
+enum Outcome {
+    Done,
+    Token(u64),
+    User(u64),
+    Failed(ErrorCode),
+}
+
+/// One connection's view of the backend.
+#[derive(Debug)]
+pub struct Handle {
+    backend: Arc<Backend>,
+    peer: SocketAddr,
+    /// The session this connection is logged in with.
+    current: Option<TokenHash>,
+    /// The token or user name of the last outcome.
+    text: Zeroizing<String>,
+}
+
+impl Handle {
+    fn run(&mut self, job: &Job) -> Outcome {
+        match self.try_run(job) {
+            Ok(o) => o,
+            Err(code) => Outcome::Failed(code),
+        }
+    }
+
+    /// The live session of this connection: (user, ms left).
+    fn current_session(&mut self) -> Result<(String, u64), ErrorCode> {
+        let now = unix_ms();
+        let found = self.current.and_then(|h| {
+            let t = self.backend.store.lock();
+            t.session(&h, now)
+                .map(|s| (s.user.clone(), s.expires - now))
+        });
+        if found.is_none() {
+            self.current = None;
+        }
+        found.ok_or(ErrorCode::NotLoggedIn)
+    }
+
+    fn try_run(&mut self, job: &Job) -> Result<Outcome, ErrorCode> {
+        let b = self.backend.clone();
+        let peer = self.peer;
+        let io = |e: std::io::Error| {
+            b.error(
+                peer,
+                format_args!("cannot save in {}", b.store.dir().display()),
+                &e,
+            );
+            ErrorCode::Io
+        };
+        match job {
+            Job::Register(user, password) => {
+                if b.store.lock().users.contains_key(user) {
+                    return Err(ErrorCode::UserExists);
+                }
+                let phc = b.hasher.hash(password).map_err(|_| ErrorCode::Io)?;
+                {
+                    let mut t = b.store.lock();
+                    if t.users.contains_key(user) {
+                        return Err(ErrorCode::UserExists);
+                    }
+                    t.users.insert(user.clone(), phc);
+                }
+                b.store.save_users().map_err(|e| {
+                    b.store.lock().users.remove(user);
+                    io(e)
+                })?;
+                Ok(Outcome::Done)
+            }
+            Job::Login(user, password) => {
+                // Names that cannot exist share one key, so a flood of long junk names
+                // costs the table one entry, not one each.
+                let name = if socklab_core::auth::valid_user(user) {
+                    user.clone()
+                } else {
+                    String::new()
+                };
+                let keys = [Key::User(name), Key::ip(self.peer.ip())];
+                let attempt = b
+                    .throttle
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .begin(keys, std::time::Instant::now())
+                    .ok_or(ErrorCode::Throttled)?;
+                let phc = b.store.lock().users.get(user).cloned();
+                let ok = b.hasher.verify(password, phc.as_deref());
+                let mut throttle = b.throttle.lock().unwrap_or_else(PoisonError::into_inner);
+                if !ok {
+                    if throttle.failed(attempt, std::time::Instant::now()) {
+                        drop(throttle);
+                        if let Some(log) = b.log.get() {
+                            let what = "LOGIN throttled for 60 s (5 failed logins within 60 s)";
+                            log.event("auth", peer, what);
+                        }
+                    }
+                    return Err(ErrorCode::BadCredentials);
+                }
+                throttle.succeeded(attempt);
+                drop(throttle);
+                let token = Zeroizing::new(new_token().map_err(|_| ErrorCode::Io)?);
+                let hash = TokenHash::of(&token);
+                let ttl = b.ttl.as_millis() as u64;
+                let session = store::Session {
+                    hash,
+                    user: user.clone(),
+                    expires: unix_ms().saturating_add(ttl),
+                };
+                b.store.lock().sessions.insert(hash.selector(), session);
+                // §5: the session is durable before the client sees its token.
+                b.store.save_sessions().map_err(|e| {
+                    b.store.lock().sessions.remove(&hash.selector());
+                    io(e)
+                })?;
+                self.current = Some(hash);
+                self.set_text(&token);
+                Ok(Outcome::Token(ttl))
+            }
+            Job::Token(token) => {
+                let hash = TokenHash::of(token);
+                let now = unix_ms();
+                let found = b
+                    .store
+                    .lock()
+                    .session(&hash, now)
+                    .map(|s| (s.user.clone(), s.expires - now));
+                let (user, left) = found.ok_or(ErrorCode::BadToken)?;
+                self.current = Some(hash);
+                self.set_text(&user);
+                Ok(Outcome::User(left))
+            }
+            Job::Whoami => {
+                let (user, left) = self.current_session()?;
+                self.set_text(&user);
+                Ok(Outcome::User(left))
+            }
+            Job::CheckPassword(old) => {
+                let (user, _) = self.current_session()?;
+                let phc = b.store.lock().users.get(&user).cloned();
+                if phc.is_some() && b.hasher.verify(old, phc.as_deref()) {
+                    Ok(Outcome::Done)
+                } else {
+                    Err(ErrorCode::BadCredentials)
+                }
+            }
+            Job::SetPassword(new) => {
+                let (user, _) = self.current_session()?;
+                let phc = b.hasher.hash(new).map_err(|_| ErrorCode::Io)?;
+                let old = b.store.lock().users.insert(user.clone(), phc);
+                b.store.save_users().map_err(|e| {
+                    if let Some(old) = old {
+                        b.store.lock().users.insert(user.clone(), old);
+                    }
+                    io(e)
+                })?;
+                // A changed password ends the user's other sessions: whoever knew the
+                // old one may have logged in with it.
+                let keep = self.current;
+                b.store
+                    .lock()
+                    .sessions
+                    .retain(|_, s| s.user != user || keep.is_some_and(|k| k.matches(&s.hash)));
+                b.store.save_sessions().map_err(io)?;
+                Ok(Outcome::Done)
+            }
+            Job::Logout => {
+                if let Some(h) = self.current.take() {
+                    let mut t = b.store.lock();
+                    if t.sessions
+                        .get(&h.selector())
+                        .is_some_and(|s| s.hash.matches(&h))
+                    {
+                        t.sessions.remove(&h.selector());
+                    }
+                }
+                b.store.save_sessions().map_err(io)?;
+                Ok(Outcome::Done)
+            }
+        }
+    }
+
+    fn set_text(&mut self, s: &str) {
+        self.text.zeroize();
+        self.text.push_str(s);
+    }
+
+    fn reply(&self, outcome: Outcome) -> Reply<'_> {
+        let ttl = socklab_core::Duration::from_millis;
+        match outcome {
+            Outcome::Done => Reply::Done,
+            Outcome::Token(ms) => Reply::Token {
+                token: &self.text,
+                ttl: ttl(ms),
+            },
+            Outcome::User(ms) => Reply::User {
+                user: &self.text,
+                ttl: ttl(ms),
+            },
+            Outcome::Failed(c) => Reply::Failed(c),
+        }
+    }
+}
+
+/// The slot a worker fills.
+#[derive(Debug, Default)]
+struct Slot {
+    done: Option<(Box<Handle>, Outcome)>,
+}
+
+/// An auth session whose slow work runs on the pool.
+#[derive(Debug)]
+pub struct PooledAuth {
+    core: Auth,
+    /// `None` while a job has it.
+    handle: Option<Box<Handle>>,
+    slot: Arc<Mutex<Slot>>,
+    pool: Arc<Pool>,
+    wake: Wake,
+    /// The latest time the loop told us; a reply that arrives through a wake-up is
+    /// dated by it, which can only make a session expire early, never late.
+    now: Instant,
+}
+
+impl PooledAuth {
+    /// A session for a connection from `peer`, accepted at `now`.
+    pub fn new(
+        now: Instant,
+        backend: Arc<Backend>,
+        peer: SocketAddr,
+        pool: Arc<Pool>,
+        wake: Wake,
+    ) -> Self {
+        PooledAuth {
+            core: Auth::new(now),
+            handle: Some(Box::new(Handle {
+                backend,
+                peer,
+                current: None,
+                text: Zeroizing::new(String::new()),
+            })),
+            slot: Arc::default(),
+            pool,
+            wake,
+            now,
+        }
+    }
+
+    fn deliver(&mut self, mut handle: Box<Handle>, outcome: Outcome) {
+        self.core.handle_reply(self.now, handle.reply(outcome));
+        handle.text.zeroize();
+        self.handle = Some(handle);
+    }
+
+    /// Deliver finished work to the core and start the next job, if any.
+    fn step(&mut self) {
+        loop {
+            if self.handle.is_none() {
+                let done = self
+                    .slot
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .done
+                    .take();
+                let Some((handle, outcome)) = done else {
+                    return; // still running
+                };
+                self.deliver(handle, outcome);
+            }
+            let Some(req) = self.core.poll_storage() else {
+                return;
+            };
+            let job = Job::from_request(req);
+            let mut handle = self.handle.take().expect("handle is home");
+            if job.is_cheap() {
+                let outcome = handle.run(&job);
+                self.deliver(handle, outcome);
+                continue;
+            }
+            let slot = self.slot.clone();
+            let wake = self.wake.clone();
+            self.pool.spawn(move || {
+                let outcome = handle.run(&job);
+                drop(job);
+                slot.lock().unwrap_or_else(PoisonError::into_inner).done = Some((handle, outcome));
+                wake.wake();
+            });
+        }
+    }
+}
+
+impl Session for PooledAuth {
+    fn handle_input(&mut self, now: Instant, input: &[u8]) -> usize {
+        self.now = self.now.max(now);
+        self.step();
+        let n = self.core.handle_input(now, input);
+        self.step();
+        n
+    }
+
+    fn handle_eof(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        self.step();
+        self.core.handle_eof(now);
+        self.step();
+    }
+
+    fn handle_timeout(&mut self, now: Instant) {
+        self.now = self.now.max(now);
+        self.step();
+        self.core.handle_timeout(now);
+        self.step();
+    }
+
+    fn poll_output(&mut self, buf: &mut [u8]) -> usize {
+        self.step();
+        self.core.poll_output(buf)
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        self.core.poll_timeout()
+    }
+
+    fn poll_event(&mut self) -> Option<Event> {
+        None
+    }
+
+    fn close_reason(&self) -> Option<CloseReason> {
+        self.core.close_reason()
+    }
+
+    fn wants_output(&self) -> bool {
+        self.core.wants_output()
+    }
+}
