@@ -9,7 +9,7 @@ use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serve_support::{Server, read_line, read_to_eof, serve};
 use socklab::server::auth::secret::TokenHash;
@@ -343,8 +343,11 @@ fn the_log_holds_no_secret_even_with_vv() {
     assert!(!log.contains("00000000"), "{log}");
 }
 
-/// With one event loop and Argon2 made slow, other clients' round trips stay fast while
-/// four logins hash, and an unknown user's LOGIN costs as much as a known one's.
+/// With one event loop and Argon2 made slow, other clients are answered while logins
+/// hash: all ten probe round trips complete while at least one of four concurrent
+/// logins is still unanswered. (An ordering, not a timing: were hashing done on the
+/// loop, every login would be answered before the probes behind them.) That an unknown
+/// user costs a verification is checked structurally in `server::auth::secret`.
 #[test]
 fn slow_hashes_never_stall_the_loop() {
     let dir = tempfile::tempdir().unwrap();
@@ -358,17 +361,8 @@ fn slow_hashes_never_stall_the_loop() {
     ];
     let server = start(dir.path(), &slow);
     let mut a = client(&server);
-    let t = Instant::now();
     assert_eq!(say(&mut a, "REGISTER judy judy-pass"), "OK registered\n");
-    let one_hash = t.elapsed();
-
-    let t = Instant::now();
     assert_eq!(say(&mut a, "LOGIN nobody judy-pass"), BAD_CREDENTIALS);
-    let unknown = t.elapsed();
-    assert!(
-        unknown * 3 >= one_hash,
-        "an unknown user must cost a verification: {unknown:?} vs {one_hash:?}"
-    );
 
     let logins: Vec<_> = (0..4)
         .map(|_| {
@@ -377,21 +371,26 @@ fn slow_hashes_never_stall_the_loop() {
             c
         })
         .collect();
-    let started = Instant::now();
     let mut probe = client(&server);
-    let mut worst = Duration::ZERO;
     for i in 0..10 {
-        let t = Instant::now();
         let line = if i % 2 == 0 { "WHOAMI" } else { "NOPE" };
         let reply = say(&mut probe, line);
         assert!(reply.starts_with("ERR "), "{reply}");
-        worst = worst.max(t.elapsed());
     }
-    let probes_done = started.elapsed();
-    eprintln!(
-        "one hash {one_hash:?}, unknown {unknown:?}, worst probe {worst:?}, probes {probes_done:?}"
+    let pending = logins
+        .iter()
+        .filter(|c| {
+            c.set_nonblocking(true).unwrap();
+            let waiting = matches!(c.peek(&mut [0u8; 1]),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock);
+            c.set_nonblocking(false).unwrap();
+            waiting
+        })
+        .count();
+    assert!(
+        pending >= 1,
+        "every login was answered before the probes: the loop waited for the hashes"
     );
-    let mut answered = 0;
     for mut c in logins {
         let mut line = String::new();
         let mut b = [0u8; 1];
@@ -399,13 +398,5 @@ fn slow_hashes_never_stall_the_loop() {
             line.push(b[0] as char);
         }
         assert!(line.starts_with("OK "), "{line}");
-        answered += 1;
     }
-    let logins_done = started.elapsed();
-    assert_eq!(answered, 4);
-    assert!(
-        worst < one_hash / 2 && probes_done < logins_done,
-        "round trips waited for hashes: worst {worst:?}, one hash {one_hash:?}, \
-         probes {probes_done:?}, logins {logins_done:?}"
-    );
 }

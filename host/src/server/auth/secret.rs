@@ -176,6 +176,10 @@ mod tests {
         assert!(!h.verify("wrong horse", Some(&phc)));
         assert!(!h.verify("correct horse", None));
         assert_ne!(phc, h.hash("correct horse").unwrap(), "salted");
+        // An unknown user is verified against a hash of the very same cost, so a LOGIN
+        // for a name that does not exist does the same Argon2 work as a wrong password.
+        let cost_of = |phc: &str| phc.rsplitn(3, '$').nth(2).unwrap().to_owned();
+        assert_eq!(cost_of(&h.dummy), cost_of(&phc));
     }
 
     #[test]
