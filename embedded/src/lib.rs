@@ -133,13 +133,30 @@ impl<'a> Stack<'a> {
     /// Move packets and run every session once. Returns true when something may have
     /// changed, which a frontend can use to poll again before it sleeps.
     pub fn poll<D: Device + ?Sized>(&mut self, now: Instant, device: &mut D) -> bool {
+        use smoltcp::iface::{PollIngressSingleResult, PollResult};
         let smol_now = to_smol(now);
-        let ingress = self.iface.poll(smol_now, device, &mut self.sockets);
+        let mut changed = false;
+        // Sessions run after every frame that changed a socket, not after a whole
+        // batch: a slot whose connection just closed listens again before the next
+        // frame, which may be the next client's SYN (a batch would answer it with RST).
+        loop {
+            match self
+                .iface
+                .poll_ingress_single(smol_now, device, &mut self.sockets)
+            {
+                PollIngressSingleResult::None => break,
+                PollIngressSingleResult::PacketProcessed => {}
+                PollIngressSingleResult::SocketStateChanged => {
+                    changed = true;
+                    self.poll_services(now);
+                }
+            }
+        }
         self.poll_services(now);
         // Send what the sessions just queued without waiting for the next wake-up.
-        let egress = self.iface.poll(smol_now, device, &mut self.sockets);
-        ingress == smoltcp::iface::PollResult::SocketStateChanged
-            || egress == smoltcp::iface::PollResult::SocketStateChanged
+        changed |= self.iface.poll_egress(smol_now, device, &mut self.sockets)
+            == PollResult::SocketStateChanged;
+        changed
     }
 
     fn poll_services(&mut self, now: Instant) {

@@ -127,7 +127,7 @@ fn poll_slot<T: TcpService>(
     if !socket.is_active() {
         // Closed (our FIN acknowledged after theirs, a reset, or smoltcp's own timeout)
         // or TIME-WAIT. TIME-WAIT would hold the slot for 10 s; both sides have closed,
-        // so the slot is freed now and re-listens on the next poll.
+        // so the slot is freed now (abort in `accept` forgets the connection).
         let reason = conn.session.close_reason().unwrap_or(CloseReason::Reset);
         info!(
             "{} {} client disconnected ({})",
@@ -135,8 +135,9 @@ fn poll_slot<T: TcpService>(
             conn.peer,
             reason.as_str()
         );
-        socket.abort();
         slot.conn = None;
+        // Listen again at once: the next client's SYN may be the very next frame.
+        accept(service, now, slot, socket, snapshot);
         return;
     }
     drive(now, conn, socket);
@@ -164,7 +165,9 @@ fn accept<T: TcpService>(
     snapshot: &Snapshot,
 ) {
     if !socket.is_open() {
-        socket.abort(); // TIME-WAIT left by a reset race: Closed now, so listen works.
+        // TIME-WAIT after both sides closed: forget it (no reset goes out, since
+        // `listen` clears the remote end), so the slot serves the next client now.
+        socket.abort();
         if socket.listen(T::PORT).is_err() {
             debug!("{} cannot listen on port {}", T::NAME, T::PORT);
         }
