@@ -10,7 +10,7 @@ use panic_semihosting as _;
 use socklab_embedded::{Instant, NetConfig, ServiceConfig, Stack, Storage};
 use socklab_mps2::CORE_HZ;
 use socklab_mps2::lan9118::{Bus, Lan9118};
-use static_cell::ConstStaticCell;
+use static_cell::StaticCell;
 
 #[cfg(feature = "defmt")]
 use defmt_semihosting as _;
@@ -34,8 +34,10 @@ fn SysTick() {
     TICKS.fetch_add(1, Ordering::Relaxed);
 }
 
-/// Every socket buffer, in `.bss`: counted by the linker, never on the stack.
-static STORAGE: ConstStaticCell<Storage<'static>> = ConstStaticCell::new(Storage::new());
+/// Every socket buffer, in `.bss`: counted by the linker as static RAM, and zero-filled
+/// at reset rather than copied from flash (a `const` initializer would put all of it in
+/// `.data`, whose image costs as much flash as it takes RAM).
+static STORAGE: StaticCell<Storage<'static>> = StaticCell::new();
 
 /// SysTick milliseconds widened to 64 bits (the u32 counter wraps after 49 days).
 struct Clock {
@@ -54,7 +56,7 @@ impl Clock {
     }
 }
 
-#[cfg(not(feature = "defmt"))]
+#[cfg(all(feature = "text-log", not(feature = "defmt")))]
 mod console {
     //! The library's event log (`log` crate) as text lines over semihosting.
     use log::{LevelFilter, Log, Metadata, Record};
@@ -91,7 +93,7 @@ fn fail(what: &dyn core::fmt::Display) -> ! {
 
 #[entry]
 fn main() -> ! {
-    #[cfg(not(feature = "defmt"))]
+    #[cfg(all(feature = "text-log", not(feature = "defmt")))]
     console::init();
     let Some(mut cp) = cortex_m::Peripherals::take() else {
         fail(&"core peripherals already taken");
@@ -113,7 +115,13 @@ fn main() -> ! {
         entropy: 0x50c4_1ab0_a385_0000 ^ u64::from(cortex_m::peripheral::SYST::get_current()),
         ..ServiceConfig::default()
     };
-    let mut stack = Stack::new(net, services, &mut nic, STORAGE.take(), clock.now());
+    let mut stack = Stack::new(
+        net,
+        services,
+        &mut nic,
+        STORAGE.init_with(Storage::new),
+        clock.now(),
+    );
     for (_, port, _) in stack.services() {
         say!("listening on {}:{}", net.ip.address(), port);
     }
