@@ -82,7 +82,6 @@ fn clients_play_every_service_over_tap() {
 /// The loss test: 5 % of frames dropped and 1 % corrupted both ways by
 /// smoltcp's fault injector; TCP must still deliver every byte intact.
 #[test]
-#[ignore = "stalls about 1 run in 10 (ARP or retransmission under corruption); being fixed"]
 fn quiz_and_echo_survive_loss_and_corruption() {
     let Some((ns, mut server)) = tap_server(&["--drop-pct", "5", "--corrupt-pct", "1"]) else {
         return;

@@ -10,7 +10,7 @@ use panic_semihosting as _;
 use socklab_embedded::{Instant, NetConfig, ServiceConfig, Stack, Storage};
 use socklab_mps2::CORE_HZ;
 use socklab_mps2::lan9118::{Bus, Lan9118};
-use static_cell::StaticCell;
+use static_cell::ConstStaticCell;
 
 #[cfg(feature = "defmt")]
 use defmt_semihosting as _;
@@ -37,7 +37,7 @@ fn SysTick() {
 /// Every socket buffer, in `.bss`: counted by the linker as static RAM, and zero-filled
 /// at reset rather than copied from flash (a `const` initializer would put all of it in
 /// `.data`, whose image costs as much flash as it takes RAM).
-static STORAGE: StaticCell<Storage<'static>> = StaticCell::new();
+static STORAGE: ConstStaticCell<Storage<'static>> = ConstStaticCell::new(Storage::new());
 
 /// SysTick milliseconds widened to 64 bits (the u32 counter wraps after 49 days).
 struct Clock {
@@ -115,13 +115,7 @@ fn main() -> ! {
         entropy: 0x50c4_1ab0_a385_0000 ^ u64::from(cortex_m::peripheral::SYST::get_current()),
         ..ServiceConfig::default()
     };
-    let mut stack = Stack::new(
-        net,
-        services,
-        &mut nic,
-        STORAGE.init_with(Storage::new),
-        clock.now(),
-    );
+    let mut stack = Stack::new(net, services, &mut nic, STORAGE.take(), clock.now());
     for (_, port, _) in stack.services() {
         say!("listening on {}:{}", net.ip.address(), port);
     }

@@ -22,7 +22,7 @@ impl Mmio {
 
 impl Bus for Mmio {
     fn read(&self, offset: usize) -> u32 {
-        debug_assert!(offset < 0x100 && offset % 4 == 0);
+        debug_assert!(offset < 0x100 && offset.is_multiple_of(4));
         // SAFETY: NIC_BASE is the LAN9118's register block on the selected MPS2 board
         // (device memory, never cached or aliased by Rust objects), offsets are the
         // aligned 32-bit registers of its 256-byte block, and volatile keeps every FIFO
@@ -31,7 +31,7 @@ impl Bus for Mmio {
     }
 
     fn write(&self, offset: usize, value: u32) {
-        debug_assert!(offset < 0x100 && offset % 4 == 0);
+        debug_assert!(offset < 0x100 && offset.is_multiple_of(4));
         // SAFETY: as in `read`; writes go to the chip's registers only.
         unsafe { core::ptr::write_volatile((NIC_BASE + offset) as *mut u32, value) }
     }
