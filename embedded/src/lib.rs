@@ -1,13 +1,14 @@
 //! socklab's services on smoltcp, for any [`smoltcp::phy::Device`]: a TAP device on a PC
 //! (`socklab-tap`) or an Ethernet controller on a board (`socklab-mps2`).
 //!
-//! No heap and no protocol logic of its own: [`Storage`] holds every socket buffer in
-//! one value the frontend places (a `static` on a board), and each connection is a
+//! No heap and no protocol logic of its own: [`Sockets`], [`Buffers`] and [`Sessions`]
+//! hold every socket, buffer and session in values the frontend places (`static`s on a
+//! board, borrowed together as a [`Storage`]), and each connection is a
 //! `socklab-core` session driven in the calling order of `docs/DESIGN.md`. A frontend
 //! does three things in a loop:
 //!
 //! ```text
-//! let mut stack = Stack::new(net, services, &mut device, &mut storage, now());
+//! let mut stack = Stack::new(net, services, &mut device, storage, now());
 //! loop {
 //!     stack.poll(now(), &mut device);
 //!     sleep_until_frame_or(stack.poll_delay(now()));   // never spin
@@ -30,7 +31,7 @@ pub use config::{NetConfig, ServiceConfig};
 pub use smoltcp;
 pub use socklab_core;
 pub use socklab_core::{Duration, Instant};
-pub use storage::Storage;
+pub use storage::{Buffers, Sessions, Sockets, Storage};
 
 use services::{EchoService, QuizService, SERVICE_TABLE, StatusService};
 use smoltcp::iface::{Config, Interface, SocketSet};
@@ -50,9 +51,9 @@ pub struct Stack<'a> {
     sockets: SocketSet<'a>,
     net: NetConfig,
     started: Instant,
-    echo: TcpPool<EchoService, ECHO_SESSIONS>,
-    quiz: TcpPool<QuizService, QUIZ_SESSIONS>,
-    status: TcpPool<StatusService, STATUS_SESSIONS>,
+    echo: TcpPool<'a, EchoService, ECHO_SESSIONS>,
+    quiz: TcpPool<'a, QuizService, QUIZ_SESSIONS>,
+    status: TcpPool<'a, StatusService, STATUS_SESSIONS>,
 }
 
 fn to_smol(t: Instant) -> smoltcp::time::Instant {
@@ -61,12 +62,12 @@ fn to_smol(t: Instant) -> smoltcp::time::Instant {
 
 impl<'a> Stack<'a> {
     /// Bring the interface up on `device` with `net`'s addresses and open every
-    /// service's listening sockets on `storage`.
+    /// service's listening sockets, all on `storage`.
     pub fn new<D: Device + ?Sized>(
         net: NetConfig,
         services: ServiceConfig,
         device: &mut D,
-        storage: &'a mut Storage<'a>,
+        storage: Storage<'a>,
         now: Instant,
     ) -> Self {
         let mut config = Config::new(HardwareAddress::Ethernet(net.mac));
@@ -82,21 +83,39 @@ impl<'a> Stack<'a> {
         }
         let Storage {
             sockets,
-            echo,
-            quiz,
-            status,
+            buffers,
+            sessions,
         } = storage;
-        let mut sockets = SocketSet::new(&mut sockets[..]);
+        let mut sockets = SocketSet::new(&mut sockets.0[..]);
         let idle = services.idle_timeout;
         let linger = services.linger;
-        let echo = TcpPool::new(EchoService { idle }, linger, echo, &mut sockets);
+        let echo_service = EchoService { idle };
+        let echo = TcpPool::new(
+            echo_service,
+            linger,
+            &mut buffers.echo,
+            &mut sessions.echo,
+            &mut sockets,
+        );
         let quiz_service = QuizService {
             idle,
             seed: services.quiz_seed,
             entropy: SplitMix64::new(services.entropy),
         };
-        let quiz = TcpPool::new(quiz_service, linger, quiz, &mut sockets);
-        let status = TcpPool::new(StatusService { net, idle }, linger, status, &mut sockets);
+        let quiz = TcpPool::new(
+            quiz_service,
+            linger,
+            &mut buffers.quiz,
+            &mut sessions.quiz,
+            &mut sockets,
+        );
+        let status = TcpPool::new(
+            StatusService { net, idle },
+            linger,
+            &mut buffers.status,
+            &mut sessions.status,
+            &mut sockets,
+        );
         let mut stack = Stack {
             iface,
             sockets,

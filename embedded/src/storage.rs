@@ -1,10 +1,13 @@
-//! Every byte the stack needs, in one value the frontend places: a `static` on a board
-//! (so the linker counts it as static RAM and nothing grows at run time), a local on a PC.
+//! Every buffer the stack needs, in two values the frontend places: `static`s on a board
+//! (so the linker counts them as static RAM and nothing grows at run time), locals on a
+//! PC.
 //!
 //! smoltcp sockets borrow their buffers, so the buffers cannot live inside the stack
-//! that owns the sockets; [`Stack::new`](crate::Stack::new) borrows a `Storage` for as
-//! long as the stack lives.
+//! that owns the sockets; [`Stack::new`](crate::Stack::new) borrows [`Sockets`] and
+//! [`Buffers`] for as long as the stack lives.
 
+use crate::services::{EchoService, QuizService, StatusService};
+use crate::tcp::Conns;
 use smoltcp::iface::SocketStorage;
 
 /// Concurrent echo sessions. Echo moves the most data, so it gets the bigger buffers.
@@ -46,20 +49,38 @@ impl<const RX: usize, const TX: usize> TcpBuffers<RX, TX> {
     };
 }
 
-/// Socket slots and buffers for every service.
-pub struct Storage<'a> {
-    pub(crate) sockets: [SocketStorage<'a>; SOCKETS],
+/// One smoltcp socket slot per session.
+///
+/// Kept apart from [`Buffers`] because an empty slot is not all zero bytes: a `static`
+/// of it lands in `.data` (about 2 KB of flash for its image), while the all-zero
+/// buffers stay in `.bss`.
+pub struct Sockets<'a>(pub(crate) [SocketStorage<'a>; SOCKETS]);
+
+impl Sockets<'_> {
+    /// Empty slots; `const` for a `static`.
+    pub const fn new() -> Self {
+        Sockets([SocketStorage::EMPTY; SOCKETS])
+    }
+}
+
+impl Default for Sockets<'_> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Every TCP buffer of every service: all zeros, so a `static` of it is in `.bss`.
+pub struct Buffers {
     pub(crate) echo: [TcpBuffers<ECHO_RX, ECHO_TX>; ECHO_SESSIONS],
     pub(crate) quiz: [TcpBuffers<QUIZ_RX, QUIZ_TX>; QUIZ_SESSIONS],
     pub(crate) status: [TcpBuffers<STATUS_RX, STATUS_TX>; STATUS_SESSIONS],
 }
 
-impl Storage<'_> {
-    /// Zeroed storage. `const`, so a firmware can put it in a `static` (in `.bss`)
-    /// without building it on its small stack first.
+impl Buffers {
+    /// Zeroed buffers. `const`, so a firmware can put them in a `static` without
+    /// building them on its small stack first.
     pub const fn new() -> Self {
-        Storage {
-            sockets: [SocketStorage::EMPTY; SOCKETS],
+        Buffers {
             echo: [TcpBuffers::EMPTY; ECHO_SESSIONS],
             quiz: [TcpBuffers::EMPTY; QUIZ_SESSIONS],
             status: [TcpBuffers::EMPTY; STATUS_SESSIONS],
@@ -67,8 +88,46 @@ impl Storage<'_> {
     }
 }
 
-impl Default for Storage<'_> {
+impl Default for Buffers {
     fn default() -> Self {
         Self::new()
     }
+}
+
+type SessionOf<T> = <T as crate::tcp::TcpService>::Session;
+
+/// Room for every live session, all empty `heapless::Vec`s: a `static` of it is in
+/// `.bss`, and the [`crate::Stack`] that uses it stays small (sessions are most of the
+/// memory: a quiz keeps a 1 KiB line buffer).
+pub struct Sessions {
+    pub(crate) echo: Conns<SessionOf<EchoService>, ECHO_SESSIONS>,
+    pub(crate) quiz: Conns<SessionOf<QuizService>, QUIZ_SESSIONS>,
+    pub(crate) status: Conns<SessionOf<StatusService>, STATUS_SESSIONS>,
+}
+
+impl Sessions {
+    /// No sessions. `const`, for a `static`.
+    pub const fn new() -> Self {
+        Sessions {
+            echo: Conns::new(),
+            quiz: Conns::new(),
+            status: Conns::new(),
+        }
+    }
+}
+
+impl Default for Sessions {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// Everything [`crate::Stack::new`] borrows for the stack's lifetime.
+pub struct Storage<'a> {
+    /// Socket slots.
+    pub sockets: &'a mut Sockets<'a>,
+    /// Socket buffers.
+    pub buffers: &'a mut Buffers,
+    /// Live sessions.
+    pub sessions: &'a mut Sessions,
 }

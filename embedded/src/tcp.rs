@@ -35,8 +35,9 @@ pub trait TcpService {
     fn open(&mut self, now: Instant, peer: IpEndpoint, snapshot: &Snapshot) -> Self::Session;
 }
 
-/// A live connection on a slot.
-struct Conn<S> {
+/// A live connection: the session on socket `slot` of its pool.
+pub struct Conn<S> {
+    slot: usize,
     session: S,
     peer: IpEndpoint,
     eof_fed: bool,
@@ -45,39 +46,39 @@ struct Conn<S> {
     closed_at: Option<Instant>,
 }
 
-struct Slot<S> {
-    handle: SocketHandle,
-    conn: Option<Conn<S>>,
-}
+/// Where a pool keeps its live sessions: caller-placed (a `static` in `.bss` on a
+/// board, since an empty `heapless::Vec` is all zeros), so the [`crate::Stack`] stays
+/// small and is cheap to build on a small stack.
+pub type Conns<S, const N: usize> = heapless::Vec<Conn<S>, N>;
 
 /// `N` sockets serving `T` on `T::PORT`.
-pub struct TcpPool<T: TcpService, const N: usize> {
+pub struct TcpPool<'a, T: TcpService, const N: usize> {
     service: T,
-    slots: [Slot<T::Session>; N],
+    handles: [SocketHandle; N],
+    conns: &'a mut Conns<T::Session, N>,
     linger: Duration,
 }
 
-impl<T: TcpService, const N: usize> TcpPool<T, N> {
+impl<'a, T: TcpService, const N: usize> TcpPool<'a, T, N> {
     /// Add one socket per slot to `sockets`, on the given buffers.
-    pub fn new<'a, const RX: usize, const TX: usize>(
+    pub fn new<'s, const RX: usize, const TX: usize>(
         service: T,
         linger: Duration,
-        buffers: &'a mut [TcpBuffers<RX, TX>; N],
-        sockets: &mut SocketSet<'a>,
+        buffers: &'s mut [TcpBuffers<RX, TX>; N],
+        conns: &'a mut Conns<T::Session, N>,
+        sockets: &mut SocketSet<'s>,
     ) -> Self {
-        let slots = buffers.each_mut().map(|b| {
-            let socket = tcp::Socket::new(
+        let handles = buffers.each_mut().map(|b| {
+            sockets.add(tcp::Socket::new(
                 tcp::SocketBuffer::new(&mut b.rx[..]),
                 tcp::SocketBuffer::new(&mut b.tx[..]),
-            );
-            Slot {
-                handle: sockets.add(socket),
-                conn: None,
-            }
+            ))
         });
+        conns.clear();
         TcpPool {
             service,
-            slots,
+            handles,
+            conns,
             linger,
         }
     }
@@ -89,41 +90,45 @@ impl<T: TcpService, const N: usize> TcpPool<T, N> {
 
     /// Connections with a session right now.
     pub fn open_sessions(&self) -> usize {
-        self.slots.iter().filter(|s| s.conn.is_some()).count()
+        self.conns.len()
     }
 
     /// Run every slot once: accept, feed, drain, close, re-listen.
     pub fn poll(&mut self, now: Instant, sockets: &mut SocketSet<'_>, snapshot: &Snapshot) {
-        for slot in &mut self.slots {
-            let socket = sockets.get_mut::<tcp::Socket>(slot.handle);
-            poll_slot(&mut self.service, self.linger, now, slot, socket, snapshot);
+        for (slot, &handle) in self.handles.iter().enumerate() {
+            let socket = sockets.get_mut::<tcp::Socket>(handle);
+            let live = self.conns.iter().position(|c| c.slot == slot);
+            if let Some(i) = live {
+                if poll_conn::<T>(self.linger, now, &mut self.conns[i], socket) {
+                    continue;
+                }
+                self.conns.swap_remove(i);
+            }
+            // Idle, or its connection just ended: listen again at once, since the next
+            // client's SYN may be the very next frame.
+            if let Some(conn) = accept(&mut self.service, now, slot, socket, snapshot) {
+                // One session per slot, N slots: never full.
+                let _ = self.conns.push(conn);
+            }
         }
     }
 
     /// The earliest session timer or linger deadline.
     pub fn poll_at(&self) -> Option<Instant> {
-        self.slots
-            .iter()
-            .filter_map(|s| s.conn.as_ref())
-            .fold(None, |at, c| {
-                let linger = c.closed_at.map(|t| t + self.linger);
-                earliest(at, earliest(c.session.poll_timeout(), linger))
-            })
+        self.conns.iter().fold(None, |at, c| {
+            let linger = c.closed_at.map(|t| t + self.linger);
+            earliest(at, earliest(c.session.poll_timeout(), linger))
+        })
     }
 }
 
-fn poll_slot<T: TcpService>(
-    service: &mut T,
+/// Drive one live connection; false once it is over (the slot is free again).
+fn poll_conn<T: TcpService>(
     linger: Duration,
     now: Instant,
-    slot: &mut Slot<T::Session>,
+    conn: &mut Conn<T::Session>,
     socket: &mut tcp::Socket<'_>,
-    snapshot: &Snapshot,
-) {
-    let Some(conn) = &mut slot.conn else {
-        accept(service, now, slot, socket, snapshot);
-        return;
-    };
+) -> bool {
     if !socket.is_active() {
         // Closed (our FIN acknowledged after theirs, a reset, or smoltcp's own timeout)
         // or TIME-WAIT. TIME-WAIT would hold the slot for 10 s; both sides have closed,
@@ -135,10 +140,7 @@ fn poll_slot<T: TcpService>(
             conn.peer,
             reason.as_str()
         );
-        slot.conn = None;
-        // Listen again at once: the next client's SYN may be the very next frame.
-        accept(service, now, slot, socket, snapshot);
-        return;
+        return false;
     }
     drive(now, conn, socket);
     if conn.session.close_reason().is_some() && !conn.session.wants_output() {
@@ -154,16 +156,18 @@ fn poll_slot<T: TcpService>(
             Some(_) => {}
         }
     }
+    true
 }
 
-/// Turn an established connection into a session, or keep the socket listening.
+/// Turn an established connection on socket `slot` into a session, or keep the socket
+/// listening.
 fn accept<T: TcpService>(
     service: &mut T,
     now: Instant,
-    slot: &mut Slot<T::Session>,
+    slot: usize,
     socket: &mut tcp::Socket<'_>,
     snapshot: &Snapshot,
-) {
+) -> Option<Conn<T::Session>> {
     if !socket.is_open() {
         // TIME-WAIT after both sides closed: forget it (no reset goes out, since
         // `listen` clears the remote end), so the slot serves the next client now.
@@ -171,24 +175,23 @@ fn accept<T: TcpService>(
         if socket.listen(T::PORT).is_err() {
             debug!("{} cannot listen on port {}", T::NAME, T::PORT);
         }
-        return;
+        return None;
     }
     // Wait for the handshake to finish: a quiz greets as soon as its session exists.
     if !socket.may_send() {
-        return;
+        return None;
     }
-    let Some(peer) = socket.remote_endpoint() else {
-        return;
-    };
+    let peer = socket.remote_endpoint()?;
     info!("{} {} client connected", T::NAME, peer);
     let mut conn = Conn {
+        slot,
         session: service.open(now, peer, snapshot),
         peer,
         eof_fed: false,
         closed_at: None,
     };
     drive(now, &mut conn, socket);
-    slot.conn = Some(conn);
+    Some(conn)
 }
 
 /// Steps 1–3 of the calling order, repeated while something moves: input a session

@@ -7,7 +7,9 @@ use cortex_m::peripheral::NVIC;
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::{entry, exception};
 use panic_semihosting as _;
-use socklab_embedded::{Instant, NetConfig, ServiceConfig, Stack, Storage};
+use socklab_embedded::{
+    Buffers, Instant, NetConfig, ServiceConfig, Sessions, Sockets, Stack, Storage,
+};
 use socklab_mps2::CORE_HZ;
 use socklab_mps2::lan9118::{Bus, Lan9118};
 use static_cell::ConstStaticCell;
@@ -34,10 +36,14 @@ fn SysTick() {
     TICKS.fetch_add(1, Ordering::Relaxed);
 }
 
-/// Every socket buffer, in `.bss`: counted by the linker as static RAM, and zero-filled
-/// at reset rather than copied from flash (a `const` initializer would put all of it in
-/// `.data`, whose image costs as much flash as it takes RAM).
-static STORAGE: ConstStaticCell<Storage<'static>> = ConstStaticCell::new(Storage::new());
+/// Every socket buffer, in `.bss`: counted by the linker as static RAM, zero-filled at
+/// reset, and never built on the stack (`StaticCell::init_with` built it there first: 16
+/// KB of peak stack).
+static BUFFERS: ConstStaticCell<Buffers> = ConstStaticCell::new(Buffers::new());
+/// Room for the live sessions, in `.bss` too, so the `Stack` on the stack stays small.
+static SESSIONS: ConstStaticCell<Sessions> = ConstStaticCell::new(Sessions::new());
+/// The socket slots: not all zero bytes, so in `.data` (their image costs flash too).
+static SOCKETS: ConstStaticCell<Sockets<'static>> = ConstStaticCell::new(Sockets::new());
 
 /// SysTick milliseconds widened to 64 bits (the u32 counter wraps after 49 days).
 struct Clock {
@@ -115,7 +121,12 @@ fn main() -> ! {
         entropy: 0x50c4_1ab0_a385_0000 ^ u64::from(cortex_m::peripheral::SYST::get_current()),
         ..ServiceConfig::default()
     };
-    let mut stack = Stack::new(net, services, &mut nic, STORAGE.take(), clock.now());
+    let storage = Storage {
+        sockets: SOCKETS.take(),
+        buffers: BUFFERS.take(),
+        sessions: SESSIONS.take(),
+    };
+    let mut stack = Stack::new(net, services, &mut nic, storage, clock.now());
     for (_, port, _) in stack.services() {
         say!("listening on {}:{}", net.ip.address(), port);
     }

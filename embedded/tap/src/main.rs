@@ -9,7 +9,9 @@ mod logger;
 use clap::Parser;
 use smoltcp::phy::{self, Device, FaultInjector, Medium, PcapMode, PcapWriter, TunTapInterface};
 use smoltcp::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr};
-use socklab_embedded::{Instant, NetConfig, ServiceConfig, Stack, Storage};
+use socklab_embedded::{
+    Buffers, Instant, NetConfig, ServiceConfig, Sessions, Sockets, Stack, Storage,
+};
 use std::fs::File;
 use std::io::{self, Write};
 use std::os::fd::AsRawFd;
@@ -160,8 +162,14 @@ fn serve<D: Device>(args: &Args, fd: i32, device: &mut D) -> Result<(), String> 
             .map_or(0, |d| d.as_nanos() as u64),
         ..ServiceConfig::default()
     };
-    let mut storage = Storage::new();
-    let mut stack = Stack::new(net, services, device, &mut storage, now());
+    let (mut sockets, mut buffers, mut sessions) =
+        (Sockets::new(), Buffers::new(), Sessions::new());
+    let storage = Storage {
+        sockets: &mut sockets,
+        buffers: &mut buffers,
+        sessions: &mut sessions,
+    };
+    let mut stack = Stack::new(net, services, device, storage, now());
     // §0: every server announces each listening address on stdout, flushed.
     let mut out = io::stdout().lock();
     for (name, port, max) in stack.services() {
