@@ -11,15 +11,18 @@
 //!
 //! * [`line`] — §0 line rules: LF-terminated, CR dropped, 1024-byte limit, UTF-8.
 //! * [`frame`] — §7 length-prefixed frames.
+//! * [`http`] — §8 HTTP/1.x response heads, body framing and chunked decoding.
 //! * [`session`] — the one shape every service has, plus the idle-timeout wrapper.
-//! * [`echo`] — §1, [`quiz`] — §2.
+//! * [`echo`] — §1, [`quiz`] — §2, [`files`] — §3.
 //! * [`rng`] — the random source services draw from, and a portable seeded generator.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
 pub mod echo;
+pub mod files;
 pub mod frame;
+pub mod http;
 pub mod line;
 pub mod outbuf;
 pub mod quiz;

@@ -6,6 +6,9 @@
 
 use socklab_core::echo::{Echo, EchoConfig};
 use socklab_core::frame;
+use socklab_core::http::{
+    BodyKind, Chunk, ChunkedDecoder, EMPTY_HEADER, HeadError, MAX_HEADERS, parse_response,
+};
 use socklab_core::line::{LineReader, MAX_LINE, MAX_LINE_BUF, split_line};
 use socklab_core::quiz::{Player, Quiz, QuizConfig, parse_answer, parse_problem_line};
 use socklab_core::rng::SplitMix64;
@@ -130,4 +133,165 @@ fn whole_sessions_allocate_nothing() {
     });
     assert_eq!(n, 0);
     assert!(player.outcome().is_some());
+}
+
+#[test]
+fn files_parsers_allocate_nothing() {
+    use socklab_core::files::{parse_command, parse_entry, parse_reply};
+    let commands: [&[u8]; 7] = [
+        b"LIST",
+        b"PUT 123 some name.txt",
+        b"GET a file",
+        b"OVERWRITE",
+        b"PUT x y",
+        b"GET ../etc/passwd",
+        b"QUIT",
+    ];
+    let replies: [&[u8]; 5] = [
+        b"OK socklab-files 1",
+        b"OK 10 0badf00d",
+        b"EXISTS 5",
+        b"ERR busy server full",
+        b"DATA 7",
+    ];
+    let (n, ok) = allocations(|| {
+        let mut ok = 0;
+        for _ in 0..100 {
+            ok += commands.iter().filter(|c| parse_command(c).is_ok()).count();
+            ok += replies.iter().filter(|r| parse_reply(r).is_ok()).count();
+            ok += usize::from(parse_entry(b"12 a b").is_ok());
+        }
+        ok
+    });
+    assert_eq!((n, ok), (0, 100 * (5 + 5 + 1)));
+}
+
+#[test]
+fn a_whole_files_session_on_a_ram_store_allocates_nothing() {
+    use core::cell::RefCell;
+    use socklab_core::files::{Files, FilesConfig, RamDisk, RamStore, Scratch, perform};
+
+    fn run(
+        s: &mut Files<512>,
+        store: &mut RamStore<'_, 4, 4096>,
+        scratch: &mut Scratch<512>,
+        input: &[u8],
+        out: &mut [u8],
+    ) -> usize {
+        let mut rest = input;
+        let mut n = 0;
+        loop {
+            while let Some(req) = s.poll_storage() {
+                let reply = perform(store, req, scratch);
+                s.handle_storage(reply);
+            }
+            let used = s.handle_input(Instant::ZERO, rest);
+            rest = &rest[used..];
+            while let Some(req) = s.poll_storage() {
+                let reply = perform(store, req, scratch);
+                s.handle_storage(reply);
+            }
+            let got = s.poll_output(&mut out[n..]);
+            n += got;
+            if rest.is_empty() && got == 0 && !s.wants_output() && !s.storage_in_flight() {
+                let pending = s.poll_storage().is_some();
+                assert!(!pending);
+                return n;
+            }
+        }
+    }
+
+    let disk = Box::new(RefCell::new(RamDisk::<4, 4096>::new()));
+    let mut session: Box<Files<512>> = Box::new(Files::new(Instant::ZERO, FilesConfig::default()));
+    let mut scratch: Box<Scratch<512>> = Box::default();
+    let mut out = vec![0u8; 16 * 1024];
+    let mut input = b"LIST\nPUT 3000 notes\n".to_vec();
+    input.extend((0..3000u32).map(|i| i as u8));
+    input.extend_from_slice(b"PUT 2 notes\nAPPEND\n!!LIST\nGET notes\nGET nope\nQUIT\n");
+    let mut store = RamStore::new(&disk);
+    let (n, len) = allocations(|| run(&mut session, &mut store, &mut scratch, &input, &mut out));
+    assert_eq!(n, 0);
+    let text = String::from_utf8_lossy(&out[..len]);
+    assert!(
+        text.starts_with("OK socklab-files 1\nOK 0\nREADY\nOK 3000 "),
+        "{text}"
+    );
+    assert!(text.contains("EXISTS 3000\nREADY\nOK 3002 "), "{text}");
+    assert!(text.contains("OK 1\n3002 notes\nDATA 3002\n"), "{text}");
+    assert!(
+        text.ends_with("!!ERR not-found no such file\nBYE\n"),
+        "{text}"
+    );
+    assert_eq!(
+        session.close_reason(),
+        Some(socklab_core::CloseReason::Quit)
+    );
+}
+
+#[test]
+fn http_head_parser_and_chunked_decoder_allocate_nothing() {
+    let mut head = b"HTTP/1.1 200 OK\r\nServer: nginx\r\nTransfer-Encoding: chunked\r\n".to_vec();
+    for i in 0..50 {
+        head.extend_from_slice(format!("Set-Cookie: c{i}=value; Path=/; HttpOnly\r\n").as_bytes());
+    }
+    head.extend_from_slice(b"\r\n");
+    let too_many = [
+        &b"HTTP/1.1 200 OK\r\n"[..],
+        &b"A: b\r\n".repeat(MAX_HEADERS + 1),
+        b"\r\n",
+    ]
+    .concat();
+    let mut body = Vec::new();
+    for size in [1usize, 10, 4000, 70000] {
+        body.extend_from_slice(format!("{size:x};ext=1\r\n").as_bytes());
+        body.extend(std::iter::repeat_n(b'z', size));
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(b"0\r\nTrailer: x\r\n\r\n");
+    let mut slots = Box::new([EMPTY_HEADER; MAX_HEADERS]);
+
+    let (n, (kind, cookies, err)) = allocations(|| {
+        let mut partial = 0;
+        for cut in 0..head.len() {
+            partial += usize::from(
+                parse_response(&head[..cut], &mut slots[..]).is_ok_and(|s| s.is_partial()),
+            );
+        }
+        assert_eq!(partial, head.len());
+        let r = parse_response(&head, &mut slots[..])
+            .unwrap()
+            .complete()
+            .unwrap();
+        let kind = r.body_kind();
+        let cookies = r.headers_named("set-cookie").count();
+        let err = parse_response(&too_many, &mut slots[..]).err();
+        (kind, cookies, err)
+    });
+    assert_eq!(
+        (n, kind, cookies, err),
+        (
+            0,
+            Ok(BodyKind::Chunked),
+            50,
+            Some(HeadError::TooManyHeaders)
+        )
+    );
+
+    let (n, (payload, done)) = allocations(|| {
+        let mut dec = ChunkedDecoder::new();
+        let mut payload = 0;
+        for piece in body.chunks(7) {
+            let mut rest = piece;
+            loop {
+                let (used, status) = dec.decode(rest).unwrap();
+                rest = &rest[used..];
+                match status {
+                    Status::Complete(Chunk::Data(p)) => payload += p.len(),
+                    Status::Complete(Chunk::Done) | Status::Partial => break,
+                }
+            }
+        }
+        (payload, dec.is_done())
+    });
+    assert_eq!((n, payload, done), (0, 74011, true));
 }

@@ -15,7 +15,14 @@ use socklab_core::echo::{DEFAULT_CHUNK, EchoConfig};
 use socklab_core::frame::DEFAULT_MAX_FRAME;
 use socklab_core::quiz::QuizConfig;
 
+use std::sync::Arc;
+
+use socklab_core::files::{DEFAULT_MAX_FILE_SIZE, FilesConfig};
+
 use crate::log::{Level, Logger};
+use crate::pool::Pool;
+use crate::server::FilesService;
+use crate::server::files::dir::Dir;
 use crate::server::{self, EchoService, Listen, QuizService, Service};
 
 /// Socket-programming lab services and clients.
@@ -32,7 +39,8 @@ Examples:
   socklab serve quiz --port 4000 --seed 7 the same quiz for every player
   socklab serve all --host ::             every service, on all IPv6/IPv4 addresses
   socklab echo                            talk to the echo server
-  socklab quiz                            let the client play the quiz";
+  socklab quiz                            let the client play the quiz
+  socklab files put notes.txt             upload a file to the files server";
 
 #[derive(Debug, Subcommand)]
 enum Command {
@@ -42,6 +50,10 @@ enum Command {
     Echo(crate::client::echo::EchoClientArgs),
     /// Play the arithmetic quiz.
     Quiz(crate::client::quiz::QuizClientArgs),
+    /// List, upload and download files (the files service).
+    Files(crate::client::files::FilesClientArgs),
+    /// Fetch a web page with HTTP/1.1 GET (http:// only).
+    Get(crate::client::get::GetArgs),
 }
 
 #[derive(Debug, Args)]
@@ -72,6 +84,16 @@ enum ServeCommand {
         #[command(flatten)]
         quiz: QuizFlags,
     },
+    /// List, upload and download files in one folder (TCP 8020).
+    #[command(after_help = FILES_EXAMPLES)]
+    Files {
+        #[command(flatten)]
+        port: PortFlag,
+        #[command(flatten)]
+        server: ServerFlags,
+        #[command(flatten)]
+        files: FilesFlags,
+    },
     /// Every service, each on its default port, in one process.
     #[command(after_help = ALL_EXAMPLES)]
     All {
@@ -81,6 +103,8 @@ enum ServeCommand {
         echo: EchoFlags,
         #[command(flatten)]
         quiz: QuizFlags,
+        #[command(flatten)]
+        files: FilesFlags,
     },
 }
 
@@ -98,9 +122,15 @@ Examples:
   socklab serve quiz --min=-50 --max 50     negative operands too
   nc 127.0.0.1 31337";
 
+const FILES_EXAMPLES: &str = "\
+Examples:
+  socklab serve files                         store files in ./socklab-files
+  socklab serve files --dir /srv/lab --max-file-size 10485760
+  printf 'LIST\\nQUIT\\n' | nc 127.0.0.1 8020";
+
 const ALL_EXAMPLES: &str = "\
 Examples:
-  socklab serve all                 echo on 9090, quiz on 31337
+  socklab serve all                 echo on 9090, quiz on 31337, files on 8020
   socklab serve all --port-auto     move on to the next free port where one is taken
   socklab serve all --host 0.0.0.0  serve the network, not only this machine";
 
@@ -122,6 +152,11 @@ struct ServerFlags {
     #[arg(long, value_name = "N", default_value_t = 10_000,
           value_parser = clap::value_parser!(u32).range(1..))]
     max_conns: u32,
+    /// Event-loop threads; connections are spread over them round-robin. Defaults to
+    /// the number of CPU cores; 1 gives the lab's classic single-threaded server.
+    #[arg(long, value_name = "N",
+          value_parser = clap::value_parser!(u16).range(1..=256))]
+    threads: Option<u16>,
     /// Log more: -v one line per chunk, -vv also a hex dump of each chunk.
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -195,6 +230,48 @@ struct QuizFlags {
     answer_timeout: u64,
 }
 
+/// Flags of the files service (§3).
+#[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Files options")]
+struct FilesFlags {
+    /// Folder the files are kept in; created if missing.
+    #[arg(long, value_name = "DIR", default_value = "socklab-files")]
+    dir: PathBuf,
+    /// Largest file stored, in bytes (an APPEND counts the whole file).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE)]
+    max_file_size: u64,
+    /// Milliseconds each chunk write sleeps: a slow disk, for tests.
+    #[arg(long, value_name = "MS", default_value_t = 0, hide = true)]
+    io_delay: u64,
+}
+
+impl FilesFlags {
+    /// Open the folder (removing stale temporaries) and start the worker pool. The
+    /// message says what went wrong with which folder.
+    fn service(&self, idle: Duration) -> Result<(FilesService, usize), String> {
+        let (dir, stale) = Dir::open(&self.dir).map_err(|e| {
+            format!(
+                "cannot use {} as the files folder: {}",
+                self.dir.display(),
+                server::listener::describe(&e)
+            )
+        })?;
+        let pool = Pool::new("socklab-io", server::files::WORKERS)
+            .map_err(|e| format!("cannot start the file I/O threads: {e}"))?;
+        let config = FilesConfig {
+            max_file_size: self.max_file_size,
+            idle,
+        };
+        let svc = FilesService {
+            config,
+            dir,
+            pool: Arc::new(pool),
+            io_delay: std::time::Duration::from_millis(self.io_delay),
+        };
+        Ok((svc, stale))
+    }
+}
+
 /// The largest `--chunk`: reads land in one shared buffer of this size at most.
 const MAX_CHUNK: usize = 1 << 20;
 
@@ -249,13 +326,27 @@ impl ServerFlags {
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        Command::Echo(a) => crate::client::echo::run(&a, 0),
-        Command::Quiz(a) => crate::client::quiz::run(&a, 0),
+        Command::Echo(a) => crate::client::echo::run(&a, a.verbose),
+        Command::Quiz(a) => crate::client::quiz::run(&a, a.verbose),
+        Command::Files(a) => crate::client::files::run(&a),
         Command::Serve(s) => serve(s.service),
+        Command::Get(a) => crate::client::get::run(&a),
     }
 }
 
 fn serve(cmd: ServeCommand) -> ExitCode {
+    // Stale upload temporaries removed from the files folder, reported once logging is up.
+    let mut stale = None;
+    let mut files = |flags: &FilesFlags, idle| match flags.service(idle) {
+        Ok((svc, n)) => {
+            stale = Some((n, svc.dir.clone()));
+            Ok(svc)
+        }
+        Err(msg) => {
+            eprintln!("socklab: {msg}");
+            Err(ExitCode::FAILURE)
+        }
+    };
     let (flags, listens) = match cmd {
         ServeCommand::Echo { server, port, echo } => {
             let svc = echo.service(server.idle());
@@ -267,11 +358,33 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             let listen = single(Box::new(svc), port.port);
             (server, vec![listen])
         }
-        ServeCommand::All { server, echo, quiz } => {
+        ServeCommand::Files {
+            server,
+            port,
+            files: f,
+        } => {
+            let svc = match files(&f, server.idle()) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            let listen = single(Box::new(svc), port.port);
+            (server, vec![listen])
+        }
+        ServeCommand::All {
+            server,
+            echo,
+            quiz,
+            files: f,
+        } => {
+            let files = match files(&f, server.idle()) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
             // Every service implemented so far, each on its §0 default port.
             let services: Vec<Box<dyn Service>> = vec![
                 Box::new(echo.service(server.idle())),
                 Box::new(quiz.service(server.idle(), "all")),
+                Box::new(files),
             ];
             let listens = services.into_iter().map(|s| single(s, None)).collect();
             (server, listens)
@@ -289,10 +402,24 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             }
         },
     };
+    if let Some((n, dir)) = stale {
+        dir.set_logger(log.clone());
+        if n > 0 {
+            let what = format_args!(
+                "removed {n} unfinished upload(s) left in {} by an earlier run",
+                dir.path().display()
+            );
+            log.event("files", server::Pid, what);
+        }
+    }
     let opts = server::Options {
         host: flags.host,
         port_auto: flags.port_auto,
         max_conns: flags.max_conns as usize,
+        threads: flags.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            usize::from,
+        ),
     };
     match server::run(listens, &opts, log.clone()) {
         Ok(()) => ExitCode::SUCCESS,

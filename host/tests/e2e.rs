@@ -94,7 +94,9 @@ fn framing_extension_talks_to_the_framed_server() {
 
 #[test]
 fn both_clients_play_against_serve_all() {
-    let server = serve(&["all", "--port-auto", "--seed", "3"], 2);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let server = serve(&["all", "--port-auto", "--seed", "3", "--dir", d], 3);
     let (echo, quiz) = (server.addrs[0], server.addrs[1]);
     let out = run_with_input(quiz_client(quiz, &[]), Vec::new());
     assert_eq!(out.status.code(), Some(0));
@@ -103,4 +105,59 @@ fn both_clients_play_against_serve_all() {
     let out = run_with_input(cmd, b"hi\nquit\nnot sent\n".to_vec());
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(out.stdout, b"hi\n");
+}
+
+#[test]
+fn files_client_against_serve_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let here = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let server = serve(&["all", "--port-auto", "--dir", d], 3);
+    let files = server.addrs[2];
+    let data = random_bytes(3 << 20, 11);
+    std::fs::write(here.path().join("big.iso"), &data).unwrap();
+    let run = |args: &[&str]| {
+        let mut cmd = socklab();
+        cmd.current_dir(here.path())
+            .arg("files")
+            .args(args)
+            .args(addr_args(files));
+        run_with_input(cmd, Vec::new())
+    };
+    let out = run(&["put", "big.iso"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = run(&["list"]);
+    assert_eq!(out.stdout, format!("{} big.iso\n", data.len()).into_bytes());
+    let out = run(&["get", "big.iso", "-o", "back.iso"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(std::fs::read(here.path().join("back.iso")).unwrap(), data);
+}
+
+#[test]
+fn clients_log_their_traffic_with_v() {
+    let server = serve(&["echo", "--port", "0"], 1);
+    let mut cmd = socklab();
+    cmd.args(["echo", "-v"]).args(addr_args(server.addr()));
+    let out = run_with_input(cmd, b"hi\n".to_vec());
+    assert_eq!(out.stdout, b"hi\n");
+    let err = String::from_utf8(out.stderr).unwrap();
+    let at = server.addr().to_string();
+    for needle in [
+        format!("socklab: {at}: connected"),
+        format!("socklab: {at}: sent 3 bytes"),
+        format!("socklab: {at}: received 3 bytes"),
+        format!("socklab: {at}: disconnected (closed by server)"),
+    ] {
+        assert!(err.contains(&needle), "{needle:?} missing from:\n{err}");
+    }
 }

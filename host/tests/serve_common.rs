@@ -121,7 +121,13 @@ fn slow_and_silent_clients_do_not_delay_others() {
 
 #[test]
 fn serve_all_runs_every_service_in_one_process() {
-    let mut server = serve(&["all", "--port-auto", "--seed", "4", "--upper"], 2);
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap();
+    let mut server = serve(
+        &["all", "--port-auto", "--seed", "4", "--upper", "--dir", d],
+        3,
+    );
+    assert!(server.addrs[2].port() >= 8020, "{:?}", server.addrs);
     assert!(server.addrs[0].port() >= 9090, "{:?}", server.addrs);
     assert!(server.addrs[1].port() >= 31337, "{:?}", server.addrs);
     let mut e = server.connect_to(0);
@@ -134,7 +140,7 @@ fn serve_all_runs_every_service_in_one_process() {
     server.interrupt();
     assert!(server.wait_exit().success());
     let log = server.log();
-    assert!(log.contains("serving echo, quiz"), "{log}");
+    assert!(log.contains("serving echo, quiz, files"), "{log}");
     assert!(log.contains(" echo 127.0.0.1:"), "{log}");
     assert!(log.contains(" quiz 127.0.0.1:"), "{log}");
 }
@@ -268,4 +274,55 @@ fn stop_gives_up_on_a_client_that_never_reads() {
         "{log}"
     );
     drop(flooder);
+}
+
+#[test]
+fn loops_share_the_connection_limit_and_the_stop() {
+    // Three loops, connections handed round-robin: each of the first three lands on a
+    // different loop, so the limit and the stop must cross threads to be right.
+    let mut server = serve(
+        &[
+            "echo",
+            "--port",
+            "0",
+            "--threads",
+            "3",
+            "--max-conns",
+            "3",
+            "--allow-stop",
+        ],
+        1,
+    );
+    let mut conns: Vec<TcpStream> = (0..3).map(|_| server.connect()).collect();
+    for (i, c) in conns.iter_mut().enumerate() {
+        let line = format!("loop {i}\n");
+        assert_eq!(round_trip(c, line.as_bytes()), line.as_bytes());
+    }
+    let mut fourth = server.connect();
+    assert_eq!(read_to_eof(&mut fourth), b"");
+    server.wait_log("client rejected (server full: 3 connections, --max-conns 3)");
+    // One connection frees its place on its loop; the accepting loop sees it.
+    conns[1].write_all(b"quit\n").unwrap();
+    assert_eq!(read_to_eof(&mut conns[1]), b"");
+    server.wait_log("client disconnected (quit)");
+    let mut again = server.connect();
+    assert_eq!(round_trip(&mut again, b"room\n"), b"room\n");
+    // `stop` on one loop stops them all; the others are flushed and closed.
+    conns[2].write_all(b"unanswered?\n").unwrap();
+    conns[0].write_all(b"stop\n").unwrap();
+    assert!(server.wait_exit().success());
+    assert_eq!(read_to_eof(&mut conns[2]), b"unanswered?\n");
+    assert_eq!(read_to_eof(&mut again), b"");
+    let log = server.log();
+    let process_lines = |what: &str| {
+        log.lines()
+            .filter(|l| l.contains(" socklab pid ") && l.contains(what))
+            .count()
+    };
+    assert_eq!(
+        process_lines("server stopping (stop requested by"),
+        1,
+        "{log}"
+    );
+    assert_eq!(process_lines("server stopped"), 1, "{log}");
 }

@@ -55,6 +55,16 @@ impl std::error::Error for ConnectError {}
 /// Resolve `host` (a name, an IPv4 or an IPv6 address) and connect to the first address
 /// that answers, as `nc` does.
 pub fn connect(host: &str, port: u16, trace: &Trace) -> Result<TcpStream, ConnectError> {
+    connect_within(host, port, CONNECT_TIMEOUT, trace)
+}
+
+/// [`connect`] with a per-address timeout of the caller's choosing (`get --timeout`).
+pub fn connect_within(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+    trace: &Trace,
+) -> Result<TcpStream, ConnectError> {
     let addr = display_addr(host, port);
     // A bracketed IPv6 literal is accepted too, since that is how it is printed.
     let bare = host
@@ -70,7 +80,7 @@ pub fn connect(host: &str, port: u16, trace: &Trace) -> Result<TcpStream, Connec
         .map_err(|e| fail(describe(&e)))?;
     let mut last = None;
     for sock in candidates {
-        match TcpStream::connect_timeout(&sock, CONNECT_TIMEOUT) {
+        match TcpStream::connect_timeout(&sock, timeout) {
             Ok(stream) => {
                 trace.log(format_args!("connected (address {sock})"));
                 return Ok(stream);

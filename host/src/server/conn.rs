@@ -85,7 +85,7 @@ pub struct Conn {
     service: &'static str,
     chunk: usize,
     dump: bool,
-    session: Box<dyn Session>,
+    session: Box<dyn Session + Send>,
     input: Vec<u8>,
     output: Vec<u8>,
     output_sent: usize,
@@ -108,7 +108,7 @@ impl Conn {
         service: &'static str,
         chunk: usize,
         dump: bool,
-        session: Box<dyn Session>,
+        session: Box<dyn Session + Send>,
         registry: &Registry,
     ) -> io::Result<Conn> {
         registry.register(&mut stream, token, Interest::READABLE)?;

@@ -6,7 +6,9 @@
 //! whoever still has work goes on a list served on the next turn, after everyone else's
 //! events.
 
+use std::io::Write as _;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use anyhow::Context as _;
@@ -15,14 +17,17 @@ use mio::{Events, Interest, Poll, Token};
 use socklab_core::session::CloseReason;
 use socklab_core::{Duration, Instant};
 
-use super::Options;
 use super::conn::{Conn, Ctx, Step};
+use super::handoff::{Handoff, Shared};
 use super::service::Service;
 use super::signal::StopSignals;
 use super::timers::Timers;
+use super::wake::Wake;
 use crate::log::Logger;
 
 const SIGNALS: Token = Token(0);
+/// Another loop handed over a connection or asked to stop.
+const WAKE: Token = Token(CONN_BASE - 1);
 /// Listener `i` has token `LISTENER_BASE + i`.
 const LISTENER_BASE: usize = 1;
 /// Connection slot `s` has token `CONN_BASE + s`.
@@ -89,15 +94,22 @@ pub struct Server {
     poll: Poll,
     listeners: Vec<Option<Listening>>,
     conns: Slots,
-    /// Connections counted against `--max-conns` (lingering ones are not: their session
-    /// is over).
-    active: usize,
-    max_conns: usize,
+    /// Connection count, stop requests and inboxes shared with the other loops.
+    /// Connections are counted against `--max-conns` while their session is open
+    /// (lingering ones are not: their session is over).
+    shared: Arc<Shared>,
+    /// This loop's index in `shared`.
+    me: usize,
+    /// Next loop to hand a connection to.
+    next_loop: usize,
+    /// Stop requests this loop has acted on.
+    stops_seen: usize,
     timers: Timers,
     /// Connections and listeners with work left over from their last turn.
     again: Vec<Token>,
     accept_retry: Option<Instant>,
-    signals: StopSignals,
+    /// Only the first loop takes signals.
+    signals: Option<StopSignals>,
     log: Logger,
     epoch: std::time::Instant,
     read_buf: Vec<u8>,
@@ -106,17 +118,33 @@ pub struct Server {
 }
 
 impl Server {
-    /// Register the bound listeners and the stop signals.
-    pub fn new(
-        bound: Vec<(Box<dyn Service>, TcpListener)>,
-        opts: &Options,
-        log: Logger,
-    ) -> anyhow::Result<Server> {
+    /// A poll for a new loop and the waker other loops reach it with.
+    pub fn poll() -> anyhow::Result<(Poll, mio::Waker)> {
         let poll = Poll::new().context("cannot create the event loop")?;
-        let signals = StopSignals::register(poll.registry(), SIGNALS)
-            .context("cannot install the SIGINT/SIGTERM handlers")?;
+        let waker = mio::Waker::new(poll.registry(), WAKE).context("cannot create a waker")?;
+        Ok((poll, waker))
+    }
+
+    /// Loop `me` of `shared`. The first loop gets the bound listeners and the stop
+    /// signals; the others serve what it hands them. All share one clock `epoch`;
+    /// `read_chunk` is the largest `--chunk` of any service, since any loop may serve
+    /// any service.
+    pub fn new(
+        (poll, me, shared): (Poll, usize, Arc<Shared>),
+        bound: Vec<(Box<dyn Service>, TcpListener)>,
+        read_chunk: usize,
+        log: Logger,
+        epoch: std::time::Instant,
+    ) -> anyhow::Result<Server> {
+        let signals = if me == 0 {
+            Some(
+                StopSignals::register(poll.registry(), SIGNALS)
+                    .context("cannot install the SIGINT/SIGTERM handlers")?,
+            )
+        } else {
+            None
+        };
         let mut listeners = Vec::new();
-        let mut chunk = 1;
         for (i, (service, mut listener)) in bound.into_iter().enumerate() {
             poll.registry()
                 .register(&mut listener, Token(LISTENER_BASE + i), Interest::READABLE)
@@ -124,7 +152,6 @@ impl Server {
             let addr = listener
                 .local_addr()
                 .context("cannot read the bound address")?;
-            chunk = chunk.max(service.chunk());
             listeners.push(Some(Listening {
                 listener,
                 service,
@@ -135,15 +162,17 @@ impl Server {
             poll,
             listeners,
             conns: Slots::default(),
-            active: 0,
-            max_conns: opts.max_conns,
+            shared,
+            me,
+            next_loop: me,
+            stops_seen: 0,
             timers: Timers::default(),
             again: Vec::new(),
             accept_retry: None,
             signals,
             log,
-            epoch: std::time::Instant::now(),
-            read_buf: vec![0; chunk],
+            epoch,
+            read_buf: vec![0; read_chunk],
             write_buf: vec![0; WRITE_BUF],
             stop_deadline: None,
         })
@@ -177,10 +206,11 @@ impl Server {
             for event in events.iter() {
                 match event.token() {
                     SIGNALS => {
-                        if let Some(sig) = self.signals.received() {
-                            self.begin_stop(now, format_args!("{sig} received"));
+                        if let Some(sig) = self.signals.as_mut().and_then(|s| s.received()) {
+                            self.request_stop(now, format_args!("{sig} received"));
                         }
                     }
+                    WAKE => self.on_wake(now),
                     Token(t) if t >= CONN_BASE => {
                         let slot = t - CONN_BASE;
                         if let Some(c) = self.conns.get_mut(slot) {
@@ -208,7 +238,6 @@ impl Server {
                 }
             }
         }
-        self.log.event("socklab", super::Pid, "server stopped");
         Ok(())
     }
 
@@ -246,7 +275,7 @@ impl Server {
                         conn.undelivered()
                     );
                     self.log.event(conn.service(), conn.peer(), what);
-                    self.active -= 1;
+                    self.shared.release();
                 }
                 self.remove(slot);
             } else {
@@ -288,21 +317,64 @@ impl Server {
             return;
         };
         let name = l.service.name();
-        if self.active >= self.max_conns {
+        if let Err(open) = self.shared.try_admit() {
             // §0: closed at once; echo and quiz send nothing.
             let what = format_args!(
-                "client rejected (server full: {} connections, --max-conns {})",
-                self.active, self.max_conns
+                "client rejected (server full: {open} connections, --max-conns {})",
+                self.shared.max_conns()
             );
             self.log.event(name, peer, what);
+            // Best effort: a fresh socket's buffer takes a short line at once.
+            let _ = (&stream).write(l.service.refusal());
             return;
         }
         // Nagle stays on: every answer goes out in one write per read anyway, and with
         // TCP_NODELAY a stream echoed in 1 KiB reads became 1 KiB segments, which cut
         // loopback throughput to a quarter of a tokio echo's.
-        let session = l.service.open(now);
-        let (chunk, dump) = (l.service.chunk(), l.service.dump_payloads());
+        let wake = Wake::unbound();
+        let conn = Handoff {
+            stream,
+            peer,
+            service: name,
+            chunk: l.service.chunk(),
+            dump: l.service.dump_payloads(),
+            session: l.service.open(now, wake.clone()),
+            wake,
+        };
+        let to = self.next_loop;
+        self.next_loop = (to + 1) % self.shared.loops();
+        if to == self.me {
+            self.install(conn, now);
+        } else {
+            self.shared.hand(to, conn);
+        }
+    }
+
+    /// Connections handed over by the accepting loop, and stop requests.
+    fn on_wake(&mut self, now: Instant) {
+        for conn in self.shared.take_inbox(self.me) {
+            self.install(conn, now);
+        }
+        for slot in self.shared.take_woken(self.me) {
+            self.drive(slot, now);
+        }
+        self.apply_stops(now);
+    }
+
+    /// Register an admitted connection with this loop and serve it.
+    fn install(&mut self, conn: Handoff, now: Instant) {
+        let Handoff {
+            stream,
+            peer,
+            service: name,
+            chunk,
+            dump,
+            session,
+            wake,
+        } = conn;
         let slot = self.conns.vacant();
+        // Before the first drive, which is what may start work on another thread.
+        wake.bind(self.shared.clone(), self.me, slot);
         let token = Token(CONN_BASE + slot);
         match Conn::new(
             stream,
@@ -314,13 +386,16 @@ impl Server {
             session,
             self.poll.registry(),
         ) {
-            Ok(conn) => {
+            Ok(mut conn) => {
+                if self.stop_deadline.is_some() {
+                    conn.begin_stop();
+                }
                 self.conns.slots[slot] = Some(conn);
-                self.active += 1;
                 self.log.event(name, peer, "client connected");
                 self.drive(slot, now);
             }
             Err(e) => {
+                self.shared.release();
                 self.conns.free.push(slot);
                 let what = format_args!("cannot register a connection: {e}");
                 self.log.error(name, peer, what);
@@ -359,7 +434,7 @@ impl Server {
                     _ => format!("client disconnected ({reason})"),
                 };
                 self.log.event(conn.service(), peer, what);
-                self.active -= 1;
+                self.shared.release();
                 let linger = conn.close(reason, now);
                 if linger {
                     // Whatever arrived already is discarded at once.
@@ -381,7 +456,7 @@ impl Server {
             }
         }
         if stop {
-            self.begin_stop(now, format_args!("stop requested by {peer}"));
+            self.request_stop(now, format_args!("stop requested by {peer}"));
         }
     }
 
@@ -392,18 +467,36 @@ impl Server {
         }
     }
 
-    /// Close the listeners and let every connection finish handing over what it owes.
-    /// A second request (another Ctrl-C) cuts the grace period short.
-    fn begin_stop(&mut self, now: Instant, why: std::fmt::Arguments<'_>) {
-        if self.stop_deadline.is_some() {
-            self.stop_deadline = Some(now);
+    /// Stop every loop of the process (a signal, or echo's `stop`). The first request
+    /// is logged; a second one (another Ctrl-C) cuts the grace period short.
+    fn request_stop(&mut self, now: Instant, why: std::fmt::Arguments<'_>) {
+        if self.shared.request_stop() == 1 {
+            self.log.event(
+                "socklab",
+                super::Pid,
+                format_args!("server stopping ({why})"),
+            );
+        }
+        self.apply_stops(now);
+    }
+
+    /// Act on stop requests this loop has not seen yet.
+    fn apply_stops(&mut self, now: Instant) {
+        let stops = self.shared.stops();
+        if stops == self.stops_seen {
             return;
         }
-        self.log.event(
-            "socklab",
-            super::Pid,
-            format_args!("server stopping ({why})"),
-        );
+        if self.stops_seen == 0 {
+            self.begin_stop(now);
+        }
+        if stops >= 2 {
+            self.stop_deadline = Some(now);
+        }
+        self.stops_seen = stops;
+    }
+
+    /// Close the listeners and let every connection finish handing over what it owes.
+    fn begin_stop(&mut self, now: Instant) {
         for l in self.listeners.iter_mut() {
             if let Some(mut l) = l.take() {
                 let _ = self.poll.registry().deregister(&mut l.listener);

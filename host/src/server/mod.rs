@@ -1,25 +1,36 @@
-//! The std server frontend: one single-threaded mio event loop driving one core
-//! [`Session`](socklab_core::Session) per TCP connection, for one service or for all of
-//! them at once (`serve all` shares the loop, the log and the connection limit).
+//! The std server frontend: mio event loops (one per `--threads`, one per core by
+//! default) driving one core [`Session`](socklab_core::Session) per TCP connection, for
+//! one service or for all of them at once (`serve all` shares the loops, the log and
+//! the connection limit).
 //!
 //! * [`service`] — what a service tells the loop (name, port, chunk, session factory);
 //! * [`listener`] — binding, `--port-auto`, bind error messages;
 //! * [`conn`] — one connection: nonblocking reads and writes, backpressure, closing;
 //! * [`timers`] — all deadlines in one ordered set;
 //! * [`signal`] — SIGINT/SIGTERM as loop events;
-//! * [`event_loop`] — accepting, dispatching events, timers and the graceful stop.
+//! * [`event_loop`] — accepting, dispatching events, timers and the graceful stop;
+//! * [`handoff`] — what the loops share: connection count, stop, an inbox per loop;
+//! * [`wake`] — waking a connection's loop when work done on another thread is ready;
+//! * [`files`] — the §3 service: confined storage folder, disk work on a worker pool.
 
 pub mod conn;
 pub mod event_loop;
+pub mod files;
+pub mod handoff;
 pub mod listener;
 pub mod service;
 pub mod signal;
 pub mod timers;
+pub mod wake;
 
 use std::io::Write;
+use std::sync::Arc;
+
+use anyhow::Context as _;
 use std::net::IpAddr;
 
 use crate::log::Logger;
+pub use files::FilesService;
 pub use service::{EchoService, QuizService, Service};
 
 /// Flags shared by every service.
@@ -31,6 +42,8 @@ pub struct Options {
     pub port_auto: bool,
     /// `--max-conns`: open connections over all services of this process.
     pub max_conns: usize,
+    /// `--threads`: event loops sharing the connections.
+    pub threads: usize,
 }
 
 /// A service with the port it was asked to listen on.
@@ -62,7 +75,30 @@ pub fn run(listens: Vec<Listen>, opts: &Options, log: Logger) -> anyhow::Result<
         let listener = listener::bind(opts.host, l.port, opts.port_auto)?;
         bound.push((l.service, listener));
     }
-    let mut server = event_loop::Server::new(bound, opts, log)?;
+    let read_chunk = bound.iter().map(|(s, _)| s.chunk()).max().unwrap_or(1);
+    let epoch = std::time::Instant::now();
+    let mut polls = Vec::with_capacity(opts.threads);
+    let mut wakers = Vec::with_capacity(opts.threads);
+    for _ in 0..opts.threads.max(1) {
+        let (poll, waker) = event_loop::Server::poll()?;
+        polls.push(poll);
+        wakers.push(waker);
+    }
+    let shared = Arc::new(handoff::Shared::new(opts.max_conns, wakers));
+    let mut servers = Vec::with_capacity(polls.len());
+    let mut bound = Some(bound);
+    for (me, poll) in polls.into_iter().enumerate() {
+        let listeners = bound.take().unwrap_or_default();
+        let s = event_loop::Server::new(
+            (poll, me, shared.clone()),
+            listeners,
+            read_chunk,
+            log.clone(),
+            epoch,
+        )?;
+        servers.push(s);
+    }
+    let mut server = servers.remove(0);
     let mut out = std::io::stdout().lock();
     for addr in server.local_addrs() {
         // Scripts wait for this exact line, whatever the log settings (§0). A closed
@@ -71,7 +107,29 @@ pub fn run(listens: Vec<Listen>, opts: &Options, log: Logger) -> anyhow::Result<
     }
     let _ = out.flush();
     drop(out);
-    server.run()
+    let workers: Vec<_> = servers
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut s)| {
+            std::thread::Builder::new()
+                .name(format!("socklab-loop-{}", i + 1))
+                .spawn(move || s.run())
+        })
+        .collect::<Result<_, _>>()
+        .context("cannot start the event-loop threads")?;
+    let first = server.run();
+    // Whatever ended the first loop, the others must not outlive it.
+    if first.is_err() {
+        shared.request_stop();
+    }
+    for w in workers {
+        match w.join() {
+            Ok(r) => r?,
+            Err(_) => anyhow::bail!("an event-loop thread panicked"),
+        }
+    }
+    log.event("socklab", Pid, "server stopped");
+    first
 }
 
 /// Each connection is a file descriptor; lift the soft limit to the hard one so that

@@ -11,6 +11,8 @@ use socklab_core::rng::SplitMix64;
 use socklab_core::session::{Idle, Session};
 use socklab_core::{Duration, Instant};
 
+use super::wake::Wake;
+
 /// Output queue of one echo session, in bytes.
 ///
 /// Each connection owns its session inline, so this is most of an idle connection's
@@ -23,7 +25,7 @@ use socklab_core::{Duration, Instant};
 pub const ECHO_QUEUE: usize = 1024;
 
 /// A service the event loop can serve on a listener.
-pub trait Service {
+pub trait Service: Send {
     /// The name used in the log and in `serve <name>`.
     fn name(&self) -> &'static str;
 
@@ -40,8 +42,17 @@ pub trait Service {
     }
 
     /// A fresh session for a connection accepted at `now`, already wrapped in the idle
-    /// timeout of §0.
-    fn open(&mut self, now: Instant) -> Box<dyn Session>;
+    /// timeout of §0. `wake` is for sessions that hand work to other threads (the
+    /// worker [`Pool`](crate::pool::Pool)): it makes the loop that ends up serving the
+    /// connection drive it again when that work is done. Services that do all their
+    /// work on the loop ignore it.
+    fn open(&mut self, now: Instant, wake: Wake) -> Box<dyn Session + Send>;
+
+    /// Bytes sent to a connection refused over `--max-conns` before it is closed
+    /// (§0: files and auth send `ERR busy server full`, the others nothing).
+    fn refusal(&self) -> &'static [u8] {
+        b""
+    }
 }
 
 /// `serve echo` (§1).
@@ -68,7 +79,7 @@ impl Service for EchoService {
         self.chunk
     }
 
-    fn open(&mut self, now: Instant) -> Box<dyn Session> {
+    fn open(&mut self, now: Instant, _wake: Wake) -> Box<dyn Session + Send> {
         Box::new(Idle::new(
             Echo::<ECHO_QUEUE>::new(self.config),
             now,
@@ -107,7 +118,7 @@ impl Service for QuizService {
         Self::CHUNK
     }
 
-    fn open(&mut self, now: Instant) -> Box<dyn Session> {
+    fn open(&mut self, now: Instant, _wake: Wake) -> Box<dyn Session + Send> {
         let seed = self.seed.unwrap_or_else(rand::random);
         let quiz = Quiz::new(now, self.config, SplitMix64::new(seed));
         Box::new(Idle::new(quiz, now, self.idle))

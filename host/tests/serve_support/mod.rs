@@ -30,9 +30,15 @@ pub struct Server {
 
 /// `socklab serve <args>`; `listeners` is how many `listening on` lines to wait for.
 pub fn serve(args: &[&str], listeners: usize) -> Server {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_socklab"))
-        .arg("serve")
-        .args(args)
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_socklab"));
+    cmd.arg("serve").args(args);
+    serve_cmd(cmd, listeners)
+}
+
+/// Start a server with a command of the caller's making (e.g. wrapped in `unshare`),
+/// which must print `listening on` lines as `socklab serve` does.
+pub fn serve_cmd(mut cmd: Command, listeners: usize) -> Server {
+    let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -128,6 +134,13 @@ impl Server {
     /// The server's process id.
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Send SIGKILL: no clean-up of any kind.
+    pub fn kill_hard(&mut self) {
+        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::KILL).unwrap();
+        self.wait_exit();
     }
 
     /// Send SIGINT, as Ctrl-C in a terminal would.

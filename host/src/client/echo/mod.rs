@@ -38,6 +38,9 @@ pub use interactive::{LineAction, classify_line};
 /// Flags of `socklab echo`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct EchoClientArgs {
+    /// Log connect, send, receive and disconnect to stderr (-v).
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
     /// Server address (IPv4, IPv6 or a name).
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,

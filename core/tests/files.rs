@@ -1,0 +1,260 @@
+//! §3 against the core session in memory, with a storage fake: every transcript byte
+//! for byte, the error codes, interrupted uploads, a full disk, and payloads far larger
+//! than the session's buffer.
+
+mod files_support;
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use files_support::{Conn, Disk};
+use socklab_core::files::{FilesConfig, Storage};
+use socklab_core::{CloseReason, Duration, Instant, Session};
+
+fn disk() -> Rc<RefCell<Disk>> {
+    Rc::default()
+}
+
+fn conn(d: &Rc<RefCell<Disk>>) -> Conn {
+    let mut c = Conn::new(d, FilesConfig::default());
+    assert_eq!(c.output(), b"OK socklab-files 1\n");
+    c
+}
+
+fn crc(b: &[u8]) -> String {
+    format!("{:08x}", crc32fast::hash(b))
+}
+
+fn text(v: Vec<u8>) -> String {
+    String::from_utf8(v).unwrap()
+}
+
+#[test]
+fn list_empty_then_put_then_list() {
+    let d = disk();
+    let mut c = conn(&d);
+    assert_eq!(text(c.exchange(b"LIST\n")), "OK 0\n");
+    assert_eq!(text(c.exchange(b"PUT 5 b.txt\n")), "READY\n");
+    assert_eq!(
+        text(c.exchange(b"hello")),
+        format!("OK 5 {}\n", crc(b"hello"))
+    );
+    assert_eq!(text(c.exchange(b"PUT 2 a b\r\n")), "READY\n");
+    c.exchange(b"hi");
+    assert_eq!(text(c.exchange(b"LIST\n")), "OK 2\n2 a b\n5 b.txt\n");
+    assert_eq!(text(c.exchange(b"QUIT\n")), "BYE\n");
+    assert_eq!(c.session.close_reason(), Some(CloseReason::Quit));
+}
+
+#[test]
+fn exists_overwrite_append_cancel() {
+    let d = disk();
+    let mut c = conn(&d);
+    c.exchange(b"PUT 3 f\nabc");
+    assert_eq!(text(c.exchange(b"PUT 2 f\n")), "EXISTS 3\n");
+    assert_eq!(text(c.exchange(b"CANCEL\n")), "OK cancelled\n");
+    assert_eq!(d.borrow().files["f"], b"abc");
+    assert_eq!(text(c.exchange(b"PUT 2 f\n")), "EXISTS 3\n");
+    assert_eq!(text(c.exchange(b"APPEND\n")), "READY\n");
+    assert_eq!(text(c.exchange(b"de")), format!("OK 5 {}\n", crc(b"de")));
+    assert_eq!(d.borrow().files["f"], b"abcde");
+    assert_eq!(text(c.exchange(b"PUT 1 f\n")), "EXISTS 5\n");
+    assert_eq!(text(c.exchange(b"OVERWRITE\n")), "READY\n");
+    assert_eq!(text(c.exchange(b"z")), format!("OK 1 {}\n", crc(b"z")));
+    assert_eq!(text(c.exchange(b"GET f\n")), "DATA 1\nz");
+}
+
+#[test]
+fn get_streams_large_files_through_a_small_buffer() {
+    let d = disk();
+    let mut c = conn(&d);
+    let big: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let mut put = b"PUT 100000 big\n".to_vec();
+    put.extend_from_slice(&big);
+    let out = text(c.exchange(&put));
+    assert_eq!(out, format!("READY\nOK 100000 {}\n", crc(&big)));
+    assert_eq!(d.borrow().files["big"], big);
+    let got = c.exchange(b"GET big\n");
+    assert_eq!(&got[..12], b"DATA 100000\n");
+    assert_eq!(&got[12..], &big[..]);
+    // The connection goes on after a download.
+    assert_eq!(text(c.exchange(b"LIST\n")), "OK 1\n100000 big\n");
+}
+
+#[test]
+fn errors_keep_the_connection() {
+    let d = disk();
+    let mut c = conn(&d);
+    let cases: &[(&[u8], &str)] = &[
+        (b"HELLO\n", "ERR bad-command "),
+        (b"GET nope\n", "ERR not-found no such file\n"),
+        (b"GET ../x\n", "ERR bad-name "),
+        (b"PUT 1 a/b\n", "ERR bad-name "),
+        (b"PUT x a\n", "ERR bad-command "),
+        (b"GET \xff\n", "ERR bad-command "),
+        (b"OVERWRITE\n", "ERR bad-command "),
+        (
+            b"PUT 1073741825 big\n",
+            "ERR too-large the file would be over the limit of 1073741824 bytes\n",
+        ),
+    ];
+    for (input, want) in cases {
+        let got = text(c.exchange(input));
+        assert!(got.starts_with(want), "{input:?} -> {got:?}");
+        assert!(
+            got.ends_with('\n') && got.matches('\n').count() == 1,
+            "{got:?}"
+        );
+        assert_eq!(c.session.close_reason(), None);
+    }
+}
+
+#[test]
+fn line_too_long_closes() {
+    let d = disk();
+    let mut c = conn(&d);
+    let mut line = vec![b'x'; 1025];
+    line.push(b'\n');
+    assert_eq!(
+        text(c.exchange(&line)),
+        "ERR line-too-long line longer than 1024 bytes\n"
+    );
+    assert_eq!(c.session.close_reason(), Some(CloseReason::ProtocolError));
+}
+
+#[test]
+fn append_over_the_limit_is_refused_before_data() {
+    let d = disk();
+    let config = FilesConfig {
+        max_file_size: 10,
+        ..FilesConfig::default()
+    };
+    let mut c = Conn::new(&d, config);
+    c.output();
+    c.exchange(b"PUT 8 f\n12345678");
+    assert_eq!(text(c.exchange(b"PUT 3 f\n")), "EXISTS 8\n");
+    assert_eq!(
+        text(c.exchange(b"APPEND\n")),
+        "ERR too-large the file would be over the limit of 10 bytes\n"
+    );
+    assert_eq!(text(c.exchange(b"PUT 2 f\nAPPEND\n")), "EXISTS 8\nREADY\n");
+    assert_eq!(d.borrow().uploading.len(), 1);
+}
+
+#[test]
+fn second_writer_is_busy_and_get_sees_last_version() {
+    let d = disk();
+    let mut a = conn(&d);
+    let mut b = conn(&d);
+    a.exchange(b"PUT 3 f\nold");
+    assert_eq!(
+        text(a.exchange(b"PUT 6 f\nOVERWRITE\nne")),
+        "EXISTS 3\nREADY\n"
+    );
+    assert_eq!(
+        text(b.exchange(b"PUT 1 f\n")),
+        "ERR busy another client is uploading this file\n"
+    );
+    assert_eq!(text(b.exchange(b"GET f\n")), "DATA 3\nold");
+    a.exchange(b"w!!!");
+    assert_eq!(text(b.exchange(b"GET f\n")), "DATA 6\nnew!!!");
+}
+
+#[test]
+fn disconnect_at_every_step_leaves_nothing() {
+    // Cut the client off after each prefix of a PUT conversation, for a new file and for
+    // overwrite and append of an existing one: the target never changes, no temporary
+    // stays, and the name is free again.
+    let payload = b"0123456789".repeat(120);
+    for mode in ["", "OVERWRITE\n", "APPEND\n"] {
+        let mut script = format!("PUT {} f\n{mode}", payload.len()).into_bytes();
+        script.extend_from_slice(&payload);
+        for cut in 0..script.len() {
+            let d = disk();
+            if !mode.is_empty() {
+                d.borrow_mut().files.insert("f".into(), b"before".to_vec());
+            }
+            let mut c = conn(&d);
+            c.exchange(&script[..cut]);
+            c.eof();
+            let disk = d.borrow();
+            assert_eq!(disk.temp_bytes, 0, "mode {mode:?} cut {cut}");
+            assert!(disk.uploading.is_empty());
+            assert_eq!(
+                disk.files.get("f").map(Vec::as_slice),
+                (!mode.is_empty()).then_some(&b"before"[..]),
+                "mode {mode:?} cut {cut}"
+            );
+        }
+    }
+}
+
+#[test]
+fn full_disk_answers_no_space_and_keeps_nothing() {
+    let d = disk();
+    d.borrow_mut().capacity = Some(1000);
+    let mut c = conn(&d);
+    c.exchange(b"PUT 600 a\n");
+    c.exchange(&[1; 600]);
+    assert_eq!(text(c.exchange(b"PUT 600 b\n")), "READY\n");
+    let out = text(c.exchange(&[2; 600]));
+    assert_eq!(
+        out,
+        "ERR no-space no space left on the server; nothing was kept\n"
+    );
+    assert_eq!(c.session.close_reason(), Some(CloseReason::Finished));
+    let disk = d.borrow();
+    assert_eq!(disk.temp_bytes, 0);
+    assert!(!disk.files.contains_key("b"));
+    assert_eq!(disk.files["a"].len(), 600);
+}
+
+#[test]
+fn idle_timeout_counts_downloads_as_activity() {
+    let d = disk();
+    let config = FilesConfig {
+        idle: Duration::from_secs(1),
+        ..FilesConfig::default()
+    };
+    let mut c = Conn::new(&d, config);
+    c.output();
+    c.session.handle_timeout(Instant::from_millis(900));
+    assert_eq!(c.session.close_reason(), None);
+    let due = c.session.poll_timeout().unwrap();
+    c.session.handle_timeout(due);
+    assert_eq!(c.session.close_reason(), Some(CloseReason::Timeout));
+
+    // A session that keeps sending is not idle.
+    let mut c = Conn::new(&d, config);
+    c.output();
+    let due = c.session.poll_timeout().unwrap();
+    c.session.handle_timeout(due);
+    assert_eq!(c.session.close_reason(), None);
+}
+
+#[test]
+fn quit_while_exists_and_cancel_leave_nothing() {
+    let d = disk();
+    let mut c = conn(&d);
+    c.exchange(b"PUT 1 f\nx");
+    assert_eq!(
+        text(c.exchange(b"PUT 1 f\nLIST\n")),
+        "EXISTS 1\nERR bad-command answer EXISTS with OVERWRITE, APPEND or CANCEL\n"
+    );
+    assert_eq!(text(c.exchange(b"QUIT\n")), "BYE\n");
+    let mut s = files_support::MemStore::new(d.clone());
+    assert_eq!(s.list_begin(), Ok(1));
+}
+
+#[test]
+fn eof_after_a_whole_command_still_answers_it() {
+    let d = disk();
+    let mut c = conn(&d);
+    // The last payload byte and EOF together: the upload is complete, so it is kept and
+    // answered before the session closes.
+    c.exchange(b"PUT 2 f\nhi");
+    c.eof();
+    assert_eq!(text(c.output()), "");
+    assert_eq!(d.borrow().files["f"], b"hi");
+    assert_eq!(c.session.close_reason(), Some(CloseReason::PeerClosed));
+}

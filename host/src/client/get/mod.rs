@@ -1,0 +1,186 @@
+//! `socklab get URL`: the lab's "read a web page over a raw socket" (§8), done properly.
+//!
+//! The lab's Python version sends a request and reads until the server closes, keeping
+//! the head in the output. This client sends `GET <target> HTTP/1.1` with `Host`,
+//! `User-Agent: socklab/<version>` and `Connection: close`, parses the head with the
+//! core's zero-copy parser (at most 100 headers, 64 KiB), then delimits the body the way
+//! HTTP/1.1 says — `Content-Length`, chunked, or to the close — so a body cut short is an
+//! error instead of a silently truncated page.
+//!
+//! The body is streamed (never held whole in memory) to stdout, or with `-o FILE` to a
+//! temporary file renamed into place once complete (see [`output`]). Only a 2xx body is
+//! written: for any other final status the head is still printed with `-i`, the body is
+//! not, and the exit status says why.
+
+mod fetch;
+pub mod output;
+pub mod url;
+
+use crate::client::conn::{ConnectError, Trace};
+use fetch::Exchange;
+use output::Sink;
+use socklab_core::http::BodyKind;
+use std::fmt;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+use url::Url;
+
+/// Exit code: the server answered with a final status other than 2xx.
+pub const EXIT_STATUS: u8 = 3;
+/// Exit code: connecting, or waiting for data, took longer than `--timeout`.
+pub const EXIT_TIMEOUT: u8 = 4;
+/// Exit code: more than [`MAX_REDIRECTS`] redirects with `-L`.
+pub const EXIT_REDIRECTS: u8 = 5;
+/// Exit code: the URL cannot be fetched (malformed, https, another scheme).
+pub const EXIT_URL: u8 = 6;
+
+/// Redirects `-L` follows before giving up (§8).
+pub const MAX_REDIRECTS: usize = 5;
+
+const AFTER_HELP: &str = "\
+Exit status:
+  0  the server answered 2xx and the whole body arrived
+  1  the transfer failed: malformed response, body cut short (\"connection closed after
+     N of M bytes\"), I/O error, or FILE cannot be written
+  2  the server cannot be reached (name lookup or connect failed); also bad arguments
+  3  the final answer was not 2xx (a 3xx without -L counts): \"404 Not Found from URL\"
+  4  timed out: no data for --timeout seconds
+  5  more than 5 redirects with -L
+  6  the URL cannot be fetched: malformed, or https:// (not supported) or another scheme
+
+-o FILE writes to a temporary file beside FILE and renames it once the body is complete,
+so a failed download never leaves a partial FILE. -o - means standard output. With -i
+the head (of every response, when -L follows redirects) goes to standard output.
+
+Examples:
+  socklab get http://127.0.0.1:8000/                  print a page
+  socklab get -i http://example.com/                  status line and headers first
+  socklab get -L -o page.html http://example.com/a    follow redirects, save to a file
+  socklab get 'http://[::1]:8080/x?q=1' --timeout 5   IPv6, give up after 5 s of silence";
+
+/// Flags of `socklab get`.
+#[derive(Debug, Clone, clap::Args)]
+#[command(after_help = AFTER_HELP)]
+pub struct GetArgs {
+    /// The page: http://host[:port][/path][?query]; IPv6 as http://[::1]:8080/.
+    pub url: String,
+    /// Write the body to FILE (complete, or not at all) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print the response head (status line and headers) before the body.
+    #[arg(short, long)]
+    pub include: bool,
+    /// Follow redirects (301, 302, 303, 307, 308 with a Location), at most 5.
+    #[arg(short = 'L', long)]
+    pub location: bool,
+    /// Give up when connecting, or any single read or write, takes longer than S seconds.
+    #[arg(long, value_name = "S", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub timeout: u64,
+    /// Log connect, send, receive and disconnect on stderr.
+    #[arg(short, long, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// Why `get` failed; each kind has its exit code.
+#[derive(Debug)]
+pub enum GetError {
+    /// Malformed or unsupported URL.
+    Url(url::UrlError),
+    /// The server cannot be reached.
+    Connect(ConnectError),
+    /// No data for `--timeout` seconds.
+    Timeout(String),
+    /// A final status that is not 2xx.
+    Status(String),
+    /// Redirect loop or chain too long.
+    Redirects(String),
+    /// Anything else after connecting: the message says what.
+    Failed(String),
+}
+
+impl GetError {
+    /// The process exit code for this failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            GetError::Url(_) => EXIT_URL,
+            GetError::Connect(_) => super::EXIT_CONNECT,
+            GetError::Timeout(_) => EXIT_TIMEOUT,
+            GetError::Status(_) => EXIT_STATUS,
+            GetError::Redirects(_) => EXIT_REDIRECTS,
+            GetError::Failed(_) => super::EXIT_FAILURE,
+        }
+    }
+}
+
+impl fmt::Display for GetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            GetError::Url(e) => e.fmt(f),
+            GetError::Connect(e) => e.fmt(f),
+            GetError::Timeout(m)
+            | GetError::Status(m)
+            | GetError::Redirects(m)
+            | GetError::Failed(m) => f.write_str(m),
+        }
+    }
+}
+
+impl std::error::Error for GetError {}
+
+/// Run the client; returns the process exit code.
+pub fn run(args: &GetArgs) -> ExitCode {
+    match get(args) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("socklab: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+fn is_redirect(code: u16) -> bool {
+    matches!(code, 301 | 302 | 303 | 307 | 308)
+}
+
+fn get(args: &GetArgs) -> Result<(), GetError> {
+    let mut url = Url::parse(&args.url).map_err(GetError::Url)?;
+    let timeout = Duration::from_secs(args.timeout);
+    let mut redirects = 0;
+    loop {
+        let trace = Trace::new(args.verbose, &url.addr());
+        trace.log(format_args!("GET {url}"));
+        let mut ex = Exchange::open(&url, timeout, trace.clone())?;
+        let head = ex.read_head(args.include)?;
+        let status = format!("{} {} from {url}", head.code, head.reason);
+        if let (true, true, Some(location)) =
+            (args.location, is_redirect(head.code), &head.location)
+        {
+            if redirects == MAX_REDIRECTS {
+                return Err(GetError::Redirects(format!(
+                    "too many redirects (more than {MAX_REDIRECTS}): {status} to {location}"
+                )));
+            }
+            redirects += 1;
+            url = url.join(location).map_err(GetError::Url)?;
+            trace.log(format_args!("redirected to {url}"));
+            continue;
+        }
+        if !(200..300).contains(&head.code) {
+            return Err(GetError::Status(match &head.location {
+                Some(l) if is_redirect(head.code) && !args.location => {
+                    format!("{status} (redirect to {l}; -L follows it)")
+                }
+                _ => status,
+            }));
+        }
+        let mut sink = Sink::open(args.output.as_deref()).map_err(GetError::Failed)?;
+        let len = ex.copy_body(head.body, &mut sink)?;
+        sink.finish().map_err(GetError::Failed)?;
+        if head.body != BodyKind::None {
+            trace.log(format_args!("body complete: {len} bytes"));
+        }
+        return Ok(());
+    }
+}

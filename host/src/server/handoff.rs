@@ -1,0 +1,157 @@
+//! What the event loops of one process share: the connection count, the stop request,
+//! and an inbox per loop for connections accepted elsewhere.
+//!
+//! One loop (the first) owns the listeners. It accepts, checks `--max-conns`, opens the
+//! core session, and hands the connection round-robin to a loop — itself included —
+//! through that loop's inbox and [`mio::Waker`]. After that a connection lives on one
+//! thread for good, so nothing per connection is ever locked. This is chosen over
+//! `SO_REUSEPORT` listeners per thread because those would also let a second socklab on
+//! the same port share it silently, which defeats `--port-auto`'s "port in use" check.
+
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, PoisonError};
+
+use mio::Waker;
+use socklab_core::Session;
+
+use super::wake::Wake;
+
+/// A connection on its way from the accepting loop to the loop that will serve it.
+pub struct Handoff {
+    /// The accepted socket.
+    pub stream: mio::net::TcpStream,
+    /// Its peer, for the log.
+    pub peer: SocketAddr,
+    /// The service's name, for the log.
+    pub service: &'static str,
+    /// Read size of the service.
+    pub chunk: usize,
+    /// Whether `-vv` may dump its payloads.
+    pub dump: bool,
+    /// The session, opened by the accepting loop at accept time.
+    pub session: Box<dyn Session + Send>,
+    /// Bound to the serving loop and slot when the connection is installed.
+    pub wake: Wake,
+}
+
+struct Inbox {
+    queue: Mutex<Vec<Handoff>>,
+    /// Slots of connections whose work on another thread finished ([`Wake`]).
+    woken: Mutex<Vec<usize>>,
+    waker: Waker,
+}
+
+/// State shared by every loop of the process.
+pub struct Shared {
+    active: AtomicUsize,
+    max_conns: usize,
+    /// How many stop requests were made (the second cuts the grace period short).
+    stops: AtomicUsize,
+    inboxes: Vec<Inbox>,
+}
+
+impl Shared {
+    /// Shared state for loops woken by `wakers` (one per loop, in loop order).
+    pub fn new(max_conns: usize, wakers: Vec<Waker>) -> Shared {
+        Shared {
+            active: AtomicUsize::new(0),
+            max_conns,
+            stops: AtomicUsize::new(0),
+            inboxes: wakers
+                .into_iter()
+                .map(|waker| Inbox {
+                    queue: Mutex::new(Vec::new()),
+                    woken: Mutex::new(Vec::new()),
+                    waker,
+                })
+                .collect(),
+        }
+    }
+
+    /// Number of loops.
+    pub fn loops(&self) -> usize {
+        self.inboxes.len()
+    }
+
+    /// Count a new connection against `--max-conns`; `Err(open)` if the server is full.
+    pub fn try_admit(&self) -> Result<(), usize> {
+        let before = self.active.fetch_add(1, Ordering::AcqRel);
+        if before >= self.max_conns {
+            self.active.fetch_sub(1, Ordering::AcqRel);
+            return Err(before);
+        }
+        Ok(())
+    }
+
+    /// A counted connection ended.
+    pub fn release(&self) {
+        self.active.fetch_sub(1, Ordering::AcqRel);
+    }
+
+    /// `--max-conns`.
+    pub fn max_conns(&self) -> usize {
+        self.max_conns
+    }
+
+    /// Give `conn` to loop `to` and wake it.
+    pub fn hand(&self, to: usize, conn: Handoff) {
+        let inbox = &self.inboxes[to];
+        inbox
+            .queue
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(conn);
+        // A failed wake means the loop's poll is gone (it exited); the connection is
+        // then dropped, i.e. closed, which only happens while the server stops.
+        let _ = inbox.waker.wake();
+    }
+
+    /// Connections handed to loop `me` since it last looked.
+    pub fn take_inbox(&self, me: usize) -> Vec<Handoff> {
+        std::mem::take(
+            &mut *self.inboxes[me]
+                .queue
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
+    /// Ask loop `to` to drive connection `slot` again (work for it finished elsewhere).
+    pub fn wake_conn(&self, to: usize, slot: usize) {
+        let inbox = &self.inboxes[to];
+        let first = {
+            let mut woken = inbox.woken.lock().unwrap_or_else(PoisonError::into_inner);
+            woken.push(slot);
+            woken.len() == 1
+        };
+        // One wake-up per batch: the loop takes the whole list at once.
+        if first {
+            let _ = inbox.waker.wake();
+        }
+    }
+
+    /// Slots woken on loop `me` since it last looked.
+    pub fn take_woken(&self, me: usize) -> Vec<usize> {
+        std::mem::take(
+            &mut *self.inboxes[me]
+                .woken
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        )
+    }
+
+    /// Ask every loop to stop; returns how many stop requests there now are.
+    pub fn request_stop(&self) -> usize {
+        let n = self.stops.fetch_add(1, Ordering::AcqRel) + 1;
+        for inbox in &self.inboxes {
+            let _ = inbox.waker.wake();
+        }
+        n
+    }
+
+    /// Stop requests made so far.
+    pub fn stops(&self) -> usize {
+        self.stops.load(Ordering::Acquire)
+    }
+}
