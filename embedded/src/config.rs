@@ -10,6 +10,8 @@ pub mod port {
     pub const ECHO: u16 = 9090;
     /// §2 quiz.
     pub const QUIZ: u16 = 31337;
+    /// §3 files.
+    pub const FILES: u16 = 8020;
     /// §8 status page (embedded targets only).
     pub const STATUS: u16 = 80;
 }

@@ -22,6 +22,7 @@
 mod fmt;
 
 pub mod config;
+pub mod files;
 pub mod services;
 pub mod status;
 pub mod storage;
@@ -31,43 +32,45 @@ pub use config::{NetConfig, ServiceConfig};
 pub use smoltcp;
 pub use socklab_core;
 pub use socklab_core::{Duration, Instant};
-pub use storage::{Buffers, Sessions, Sockets, Storage};
+pub use storage::{Buffers, Sessions, Sockets, Storage, new_disk};
 
+use files::FilesService;
 use services::{EchoService, QuizService, SERVICE_TABLE, StatusService};
 use smoltcp::iface::{Config, Interface, SocketSet};
 use smoltcp::phy::Device;
 use smoltcp::wire::{HardwareAddress, IpCidr};
 use socklab_core::rng::SplitMix64;
 use socklab_core::time::earliest;
-use storage::{ECHO_SESSIONS, QUIZ_SESSIONS, STATUS_SESSIONS};
+use storage::{ECHO_SESSIONS, FILES_SESSIONS, QUIZ_SESSIONS, STATUS_SESSIONS};
 use tcp::{Snapshot, TcpPool};
 
 /// Number of services the stack runs.
-pub const SERVICES: usize = 3;
+pub const SERVICES: usize = 4;
 
 /// The interface, the socket set and one session pool per service.
-pub struct Stack<'a> {
+pub struct Stack<'a: 's, 's> {
     iface: Interface,
     sockets: SocketSet<'a>,
     net: NetConfig,
     started: Instant,
-    echo: TcpPool<'a, EchoService, ECHO_SESSIONS>,
-    quiz: TcpPool<'a, QuizService, QUIZ_SESSIONS>,
-    status: TcpPool<'a, StatusService, STATUS_SESSIONS>,
+    echo: TcpPool<'s, EchoService, ECHO_SESSIONS>,
+    quiz: TcpPool<'s, QuizService, QUIZ_SESSIONS>,
+    status: TcpPool<'s, StatusService, STATUS_SESSIONS>,
+    files: TcpPool<'s, FilesService<'a>, FILES_SESSIONS>,
 }
 
 fn to_smol(t: Instant) -> smoltcp::time::Instant {
     smoltcp::time::Instant::from_millis(t.total_millis() as i64)
 }
 
-impl<'a> Stack<'a> {
+impl<'a: 's, 's> Stack<'a, 's> {
     /// Bring the interface up on `device` with `net`'s addresses and open every
     /// service's listening sockets, all on `storage`.
     pub fn new<D: Device + ?Sized>(
         net: NetConfig,
         services: ServiceConfig,
         device: &mut D,
-        storage: Storage<'a>,
+        storage: Storage<'a, 's>,
         now: Instant,
     ) -> Self {
         let mut config = Config::new(HardwareAddress::Ethernet(net.mac));
@@ -85,6 +88,7 @@ impl<'a> Stack<'a> {
             sockets,
             buffers,
             sessions,
+            disk,
         } = storage;
         let mut sockets = SocketSet::new(&mut sockets.0[..]);
         let idle = services.idle_timeout;
@@ -116,6 +120,20 @@ impl<'a> Stack<'a> {
             &mut sessions.status,
             &mut sockets,
         );
+        let files_service = FilesService {
+            disk,
+            config: socklab_core::files::FilesConfig {
+                max_file_size: files::DISK_FILE_BYTES as u64,
+                idle,
+            },
+        };
+        let files = TcpPool::new(
+            files_service,
+            linger,
+            &mut buffers.files,
+            &mut sessions.files,
+            &mut sockets,
+        );
         let mut stack = Stack {
             iface,
             sockets,
@@ -124,6 +142,7 @@ impl<'a> Stack<'a> {
             echo,
             quiz,
             status,
+            files,
         };
         // Listen at once, so the first SYN already finds its socket.
         stack.poll_services(now);
@@ -145,6 +164,7 @@ impl<'a> Stack<'a> {
         [
             self.echo.open_sessions(),
             self.quiz.open_sessions(),
+            self.files.open_sessions(),
             self.status.open_sessions(),
         ]
     }
@@ -186,6 +206,7 @@ impl<'a> Stack<'a> {
         let s = snapshot(self);
         self.echo.poll(now, &mut self.sockets, &s);
         self.quiz.poll(now, &mut self.sockets, &s);
+        self.files.poll(now, &mut self.sockets, &s);
         let s = snapshot(self);
         self.status.poll(now, &mut self.sockets, &s);
     }
@@ -198,10 +219,13 @@ impl<'a> Stack<'a> {
             .iface
             .poll_delay(to_smol(now), &self.sockets)
             .map(|d| now + Duration::from_millis(d.total_millis()));
-        let sessions = earliest(
-            self.echo.poll_at(),
-            earliest(self.quiz.poll_at(), self.status.poll_at()),
-        );
+        let sessions = [
+            self.quiz.poll_at(),
+            self.files.poll_at(),
+            self.status.poll_at(),
+        ]
+        .into_iter()
+        .fold(self.echo.poll_at(), earliest);
         earliest(smol, sessions).map(|at| at.saturating_since(now))
     }
 }

@@ -84,6 +84,11 @@ pub const SERVICE_TABLE: [(&str, u16, usize); crate::SERVICES] = [
         crate::storage::QUIZ_SESSIONS,
     ),
     (
+        crate::files::FilesService::NAME,
+        crate::files::FilesService::PORT,
+        crate::storage::FILES_SESSIONS,
+    ),
+    (
         StatusService::NAME,
         StatusService::PORT,
         crate::storage::STATUS_SESSIONS,
@@ -116,7 +121,7 @@ mod tests {
     fn page_lists_address_and_every_service() {
         let snapshot = Snapshot {
             uptime: Duration::from_millis(61_005),
-            open: [1, 0, 1],
+            open: [1, 0, 0, 1],
         };
         let body = render(&NetConfig::QEMU_USER, &snapshot);
         assert!(body.contains("uptime: 61.005 s\n"), "{body}");
@@ -127,6 +132,10 @@ mod tests {
         assert!(body.contains("service: echo tcp 9090 open 1/2\n"), "{body}");
         assert!(
             body.contains("service: quiz tcp 31337 open 0/4\n"),
+            "{body}"
+        );
+        assert!(
+            body.contains("service: files tcp 8020 open 0/2\n"),
             "{body}"
         );
         assert!(body.contains("service: status tcp 80 open 1/1\n"), "{body}");

@@ -6,21 +6,25 @@
 //! that owns the sockets; [`Stack::new`](crate::Stack::new) borrows [`Sockets`] and
 //! [`Buffers`] for as long as the stack lives.
 
+use crate::files::{Disk, FilesConn};
 use crate::services::{EchoService, QuizService, StatusService};
 use crate::tcp::Conns;
+use core::cell::RefCell;
 use smoltcp::iface::SocketStorage;
 
 /// Concurrent echo sessions. Echo moves the most data, so it gets the bigger buffers.
 pub const ECHO_SESSIONS: usize = 2;
 /// Concurrent quiz players.
-pub const QUIZ_SESSIONS: usize = 4;
+pub const QUIZ_SESSIONS: usize = 3;
 /// Concurrent status-page requests.
 pub const STATUS_SESSIONS: usize = 1;
+/// Concurrent files sessions.
+pub const FILES_SESSIONS: usize = 2;
 
-/// Echo socket buffers: 2 KiB each way keeps a TCP window of more than one segment.
-pub const ECHO_RX: usize = 2048;
+/// Echo socket buffers: 1 KiB each way (RAM is what limits: 64 KiB for everything).
+pub const ECHO_RX: usize = 1024;
 /// See [`ECHO_RX`].
-pub const ECHO_TX: usize = 2048;
+pub const ECHO_TX: usize = 1024;
 /// Echo's own output queue (`Echo<N>`), bytes taken from the socket but not yet sent.
 pub const ECHO_QUEUE: usize = 512;
 /// Quiz lines are short; an answer and a problem line fit many times over.
@@ -32,8 +36,13 @@ pub const STATUS_RX: usize = 512;
 /// The whole status response fits, so it is queued in one go.
 pub const STATUS_TX: usize = 1024;
 
+/// Files socket buffers: a 4 KiB file moves in a few windows; RAM is what limits.
+pub const FILES_RX: usize = 1024;
+/// See [`FILES_RX`].
+pub const FILES_TX: usize = 1024;
+
 /// Sockets in the set: one per session slot.
-pub const SOCKETS: usize = ECHO_SESSIONS + QUIZ_SESSIONS + STATUS_SESSIONS;
+pub const SOCKETS: usize = ECHO_SESSIONS + QUIZ_SESSIONS + STATUS_SESSIONS + FILES_SESSIONS;
 
 /// Receive and transmit buffer of one TCP socket.
 #[derive(Debug)]
@@ -74,6 +83,7 @@ pub struct Buffers {
     pub(crate) echo: [TcpBuffers<ECHO_RX, ECHO_TX>; ECHO_SESSIONS],
     pub(crate) quiz: [TcpBuffers<QUIZ_RX, QUIZ_TX>; QUIZ_SESSIONS],
     pub(crate) status: [TcpBuffers<STATUS_RX, STATUS_TX>; STATUS_SESSIONS],
+    pub(crate) files: [TcpBuffers<FILES_RX, FILES_TX>; FILES_SESSIONS],
 }
 
 impl Buffers {
@@ -84,6 +94,7 @@ impl Buffers {
             echo: [TcpBuffers::EMPTY; ECHO_SESSIONS],
             quiz: [TcpBuffers::EMPTY; QUIZ_SESSIONS],
             status: [TcpBuffers::EMPTY; STATUS_SESSIONS],
+            files: [TcpBuffers::EMPTY; FILES_SESSIONS],
         }
     }
 }
@@ -99,35 +110,48 @@ type SessionOf<T> = <T as crate::tcp::TcpService>::Session;
 /// Room for every live session, all empty `heapless::Vec`s: a `static` of it is in
 /// `.bss`, and the [`crate::Stack`] that uses it stays small (sessions are most of the
 /// memory: a quiz keeps a 1 KiB line buffer).
-pub struct Sessions {
+pub struct Sessions<'a> {
     pub(crate) echo: Conns<SessionOf<EchoService>, ECHO_SESSIONS>,
     pub(crate) quiz: Conns<SessionOf<QuizService>, QUIZ_SESSIONS>,
     pub(crate) status: Conns<SessionOf<StatusService>, STATUS_SESSIONS>,
+    pub(crate) files: Conns<FilesConn<'a>, FILES_SESSIONS>,
 }
 
-impl Sessions {
+impl Sessions<'_> {
     /// No sessions. `const`, for a `static`.
     pub const fn new() -> Self {
         Sessions {
             echo: Conns::new(),
             quiz: Conns::new(),
             status: Conns::new(),
+            files: Conns::new(),
         }
     }
 }
 
-impl Default for Sessions {
+impl Default for Sessions<'_> {
     fn default() -> Self {
         Self::new()
     }
 }
 
 /// Everything [`crate::Stack::new`] borrows for the stack's lifetime.
-pub struct Storage<'a> {
+///
+/// Two lifetimes, because the sessions cannot always live as long as the rest: they
+/// hold handles on the RAM disk (a `RefCell`, not `Sync`), so a firmware keeps them in a
+/// local of its never-returning `main` rather than in a `static`.
+pub struct Storage<'a: 's, 's> {
     /// Socket slots.
     pub sockets: &'a mut Sockets<'a>,
     /// Socket buffers.
     pub buffers: &'a mut Buffers,
     /// Live sessions.
-    pub sessions: &'a mut Sessions,
+    pub sessions: &'s mut Sessions<'a>,
+    /// The files service's RAM disk (`RefCell`: every files session holds a handle).
+    pub disk: &'a RefCell<Disk>,
+}
+
+/// An empty RAM disk for [`Storage::disk`]; `const`, for a `static`.
+pub const fn new_disk() -> RefCell<Disk> {
+    RefCell::new(Disk::new())
 }

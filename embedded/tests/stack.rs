@@ -8,6 +8,7 @@ use smoltcp::socket::tcp;
 use smoltcp::wire::{EthernetAddress, IpCidr, Ipv4Address, Ipv4Cidr};
 use socklab_embedded::{
     Buffers, Duration, Instant, NetConfig, ServiceConfig, Sessions, Sockets, Stack, Storage,
+    new_disk,
 };
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -115,7 +116,7 @@ impl Client {
 
 /// Server and client on one cable, and the simulated clock.
 struct Net {
-    stack: Stack<'static>,
+    stack: Stack<'static, 'static>,
     server_dev: End,
     client: Client,
     now: Instant,
@@ -137,6 +138,7 @@ impl Net {
             sockets: Box::leak(Box::new(Sockets::new())),
             buffers: Box::leak(Box::new(Buffers::new())),
             sessions: Box::leak(Box::new(Sessions::new())),
+            disk: Box::leak(Box::new(new_disk())),
         };
         let stack = Stack::new(net, services, &mut server_dev, storage, Instant::ZERO);
         Net {
@@ -197,10 +199,10 @@ fn quiz_greets_and_a_wrong_answer_ends_it() {
     assert_eq!(net.read(h), "> It's wrong!\n");
     assert!(!net.client.socket(h).may_recv(), "server did not close");
     // The session lasts until the peer's FIN too (late input is read, not reset).
-    assert_eq!(net.stack.open_sessions(), [0, 1, 0]);
+    assert_eq!(net.stack.open_sessions(), [0, 1, 0, 0]);
     net.client.socket(h).close();
     net.run(100);
-    assert_eq!(net.stack.open_sessions(), [0, 0, 0]);
+    assert_eq!(net.stack.open_sessions(), [0, 0, 0, 0]);
 }
 
 #[test]
@@ -308,4 +310,23 @@ fn a_peer_that_never_closes_is_let_go_after_the_linger_time() {
     assert_eq!(net.stack.open_sessions()[1], 1);
     net.run(5_000);
     assert_eq!(net.stack.open_sessions()[1], 0);
+}
+
+#[test]
+fn files_put_list_get_on_the_ram_disk() {
+    let mut net = Net::new();
+    let h = net.client.connect(8020);
+    net.run(100);
+    assert_eq!(net.read(h), "OK socklab-files 1\n");
+    net.send(h, b"PUT 5 notes\n");
+    net.run(50);
+    net.send(h, b"hello");
+    net.run(100);
+    let put = net.read(h);
+    assert!(put.starts_with("READY\nOK 5 "), "{put:?}");
+    net.send(h, b"LIST\nGET notes\nQUIT\n");
+    net.run(200);
+    let got = net.read(h);
+    assert!(got.starts_with("OK 1\n5 notes\nDATA 5\nhello"), "{got:?}");
+    assert!(got.ends_with("BYE\n"), "{got:?}");
 }

@@ -18,6 +18,8 @@ pub struct Target<'a> {
     pub echo: u16,
     /// Port that reaches the status page.
     pub status: u16,
+    /// Port that reaches the files service.
+    pub files: u16,
     /// `socklab` with the given arguments, started where it can reach `host`.
     pub client: &'a dyn Fn(&[&str]) -> Command,
     /// Limit for each client run.
@@ -79,6 +81,44 @@ impl Target<'_> {
         assert!(out.stdout == blob, "echo changed the bytes");
     }
 
+    /// `socklab files put`, `put --append`, `list` and `get` round-trip `len` random
+    /// bytes (plus as many appended) through the server's store.
+    pub fn files_roundtrip(&self, name: &str, len: usize, seed: u64) {
+        let dir = std::env::temp_dir().join(format!("socklab-files-{}-{seed}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let local = dir.join(name);
+        let part = crate::random_bytes(len, seed);
+        std::fs::write(&local, &part).expect("write local file");
+        let local_arg = local.to_str().expect("utf-8 temp path");
+        let files = |args: &[&str]| {
+            let mut full = vec!["files", "--no-progress"];
+            full.extend_from_slice(args);
+            self.run(&full, self.files, Vec::new())
+        };
+        let put = files(&["put", local_arg, "--as", name]);
+        assert!(put.status.success(), "put: {}{}", put.text(), put.stderr);
+        let append = files(&["put", local_arg, "--as", name, "--append"]);
+        assert!(
+            append.status.success(),
+            "append: {}{}",
+            append.text(),
+            append.stderr
+        );
+        let list = files(&["list"]);
+        assert!(
+            list.text().contains(&format!("{} {name}", 2 * len)),
+            "list: {}{}",
+            list.text(),
+            list.stderr
+        );
+        let get = files(&["get", name, "-o", "-"]);
+        assert!(get.status.success(), "get: {}", get.stderr);
+        let mut whole = part.clone();
+        whole.extend_from_slice(&part);
+        assert!(get.stdout == whole, "get returned other bytes");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     /// A raw `GET` (sent through `socklab echo`, which is a plain TCP pipe when stdin
     /// is not a terminal); returns the whole response.
     pub fn get(&self, path: &str) -> String {
@@ -98,6 +138,7 @@ impl Target<'_> {
         for line in [
             "service: echo tcp 9090",
             "service: quiz tcp 31337",
+            "service: files tcp 8020",
             "service: status tcp 80",
         ] {
             assert!(page.contains(line), "{line:?} missing: {page}");

@@ -59,10 +59,10 @@ fn clients_play_the_firmware_in_qemu() {
             ),
         );
     }
-    let (quiz, echo, status) = (free_port(), free_port(), free_port());
+    let (quiz, echo, status, files) = (free_port(), free_port(), free_port(), free_port());
     let nic = format!(
         "user,hostfwd=tcp:127.0.0.1:{quiz}-:31337,hostfwd=tcp:127.0.0.1:{echo}-:9090,\
-         hostfwd=tcp:127.0.0.1:{status}-:80"
+         hostfwd=tcp:127.0.0.1:{status}-:80,hostfwd=tcp:127.0.0.1:{files}-:8020"
     );
     let mut cmd = Command::new("timeout");
     // A hung test cannot leave QEMU behind for long.
@@ -76,7 +76,7 @@ fn clients_play_the_firmware_in_qemu() {
     // slirp accepts a connection before the guest listens: wait for the ready lines.
     let mut server = Server::start(
         cmd,
-        3,
+        4,
         |l| l.starts_with("listening on 10.0.2.15:"),
         Duration::from_secs(30),
     );
@@ -107,6 +107,7 @@ fn clients_play_the_firmware_in_qemu() {
         quiz,
         echo,
         status,
+        files,
         client: &client,
         limit: Duration::from_secs(60),
     };
@@ -115,6 +116,7 @@ fn clients_play_the_firmware_in_qemu() {
     t.quiz_win();
     t.quiz_loss();
     t.echo_identical(64 * 1024, 3);
+    t.files_roundtrip("board", 1800, 3);
     t.status_page("10.0.2.15/24");
     server.assert_running();
     let log = server.new_lines();

@@ -38,7 +38,7 @@ fn tap_server(extra: &[&str]) -> Option<(Netns, Server)> {
         .args(extra);
     let server = Server::start(
         cmd,
-        3,
+        4,
         |l| l.starts_with("listening on "),
         Duration::from_secs(10),
     );
@@ -60,6 +60,7 @@ fn target(client: &dyn Fn(&[&str]) -> std::process::Command) -> Target<'_> {
         quiz: 31337,
         echo: 9090,
         status: 80,
+        files: 8020,
         client,
         limit: Duration::from_secs(30),
     }
@@ -75,6 +76,7 @@ fn clients_play_every_service_over_tap() {
     t.quiz_win();
     t.quiz_loss();
     t.echo_identical(64 * 1024, 1);
+    t.files_roundtrip("notes", 1500, 1);
     t.status_page("192.168.69.1/24");
     server.assert_running();
 }
@@ -92,6 +94,7 @@ fn quiz_and_echo_survive_loss_and_corruption() {
     t.quiz_win();
     t.quiz_loss();
     t.echo_identical(64 * 1024, 2);
+    t.files_roundtrip("lossy", 2000, 2);
     server.assert_running();
 }
 

@@ -2,13 +2,15 @@
 //! stack and sleeps in `wfi` until a frame arrives or the next timer is due.
 
 use crate::regs::{self, Mmio, NicIrq};
+use core::cell::RefCell;
 use core::sync::atomic::{AtomicU32, Ordering};
 use cortex_m::peripheral::NVIC;
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::{entry, exception};
 use panic_semihosting as _;
+use socklab_embedded::files::Disk;
 use socklab_embedded::{
-    Buffers, Instant, NetConfig, ServiceConfig, Sessions, Sockets, Stack, Storage,
+    Buffers, Instant, NetConfig, ServiceConfig, Sessions, Sockets, Stack, Storage, new_disk,
 };
 use socklab_mps2::CORE_HZ;
 use socklab_mps2::lan9118::{Bus, Lan9118};
@@ -40,8 +42,8 @@ fn SysTick() {
 /// reset, and never built on the stack (`StaticCell::init_with` built it there first: 16
 /// KB of peak stack).
 static BUFFERS: ConstStaticCell<Buffers> = ConstStaticCell::new(Buffers::new());
-/// Room for the live sessions, in `.bss` too, so the `Stack` on the stack stays small.
-static SESSIONS: ConstStaticCell<Sessions> = ConstStaticCell::new(Sessions::new());
+/// The files service's RAM disk (4 files of 4 KiB), in `.bss`.
+static DISK: ConstStaticCell<RefCell<Disk>> = ConstStaticCell::new(new_disk());
 /// The socket slots: not all zero bytes, so in `.data` (their image costs flash too).
 static SOCKETS: ConstStaticCell<Sockets<'static>> = ConstStaticCell::new(Sockets::new());
 
@@ -121,10 +123,14 @@ fn main() -> ! {
         entropy: 0x50c4_1ab0_a385_0000 ^ u64::from(cortex_m::peripheral::SYST::get_current()),
         ..ServiceConfig::default()
     };
+    // The sessions hold handles on the RAM disk (a `RefCell`, not `Sync`), so they
+    // cannot be a `static`; main never returns, so this local lives as long.
+    let mut sessions = Sessions::new();
     let storage = Storage {
         sockets: SOCKETS.take(),
         buffers: BUFFERS.take(),
-        sessions: SESSIONS.take(),
+        sessions: &mut sessions,
+        disk: DISK.take(),
     };
     let mut stack = Stack::new(net, services, &mut nic, storage, clock.now());
     for (_, port, _) in stack.services() {

@@ -1,14 +1,16 @@
 //! The board: clocks, RMII pins, the Ethernet DMA, SysTick, and the main loop.
 
 use crate::compat::Compat;
+use core::cell::RefCell;
 use core::sync::atomic::{AtomicU32, Ordering};
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::{entry, exception};
 use defmt_rtt as _;
 use panic_probe as _;
 use smoltcp::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr};
+use socklab_embedded::files::Disk;
 use socklab_embedded::{
-    Buffers, Instant, NetConfig, ServiceConfig, Sessions, Sockets, Stack, Storage,
+    Buffers, Instant, NetConfig, ServiceConfig, Sessions, Sockets, Stack, Storage, new_disk,
 };
 use static_cell::ConstStaticCell;
 use stm32_eth::dma::{RxRingEntry, TxRingEntry};
@@ -33,7 +35,8 @@ static RX_RING: ConstStaticCell<[RxRingEntry; 4]> =
 static TX_RING: ConstStaticCell<[TxRingEntry; 4]> =
     ConstStaticCell::new([const { TxRingEntry::new() }; 4]);
 static BUFFERS: ConstStaticCell<Buffers> = ConstStaticCell::new(Buffers::new());
-static SESSIONS: ConstStaticCell<Sessions> = ConstStaticCell::new(Sessions::new());
+/// The files service's RAM disk (4 files of 4 KiB), in `.bss`.
+static DISK: ConstStaticCell<RefCell<Disk>> = ConstStaticCell::new(new_disk());
 static SOCKETS: ConstStaticCell<Sockets<'static>> = ConstStaticCell::new(Sockets::new());
 
 /// A locally administered MAC made from the chip's unique ID, so two boards on one
@@ -114,10 +117,14 @@ fn main() -> ! {
         entropy: u64::from(cortex_m::peripheral::SYST::get_current()) ^ 0x4e55_c1e0,
         ..ServiceConfig::default()
     };
+    // The sessions hold handles on the RAM disk (a `RefCell`, not `Sync`), so they
+    // cannot be a `static`; main never returns, so this local lives as long.
+    let mut sessions = Sessions::new();
     let storage = Storage {
         sockets: SOCKETS.take(),
         buffers: BUFFERS.take(),
-        sessions: SESSIONS.take(),
+        sessions: &mut sessions,
+        disk: DISK.take(),
     };
     let now = || Instant::from_millis(u64::from(TICKS.load(Ordering::Relaxed)));
     let mut stack = Stack::new(net, services, &mut device, storage, now());

@@ -10,7 +10,7 @@ use clap::Parser;
 use smoltcp::phy::{self, Device, FaultInjector, Medium, PcapMode, PcapWriter, TunTapInterface};
 use smoltcp::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr};
 use socklab_embedded::{
-    Buffers, Instant, NetConfig, ServiceConfig, Sessions, Sockets, Stack, Storage,
+    Buffers, Instant, NetConfig, ServiceConfig, Sessions, Sockets, Stack, Storage, new_disk,
 };
 use std::fs::File;
 use std::io::{self, Write};
@@ -30,8 +30,8 @@ Examples:
   socklab quiz --host 192.168.69.1             # from the host
   curl http://192.168.69.1/                    # the status page";
 
-/// socklab's services on smoltcp over a Linux TAP device: echo (9090), quiz (31337)
-/// and a status page (80).
+/// socklab's services on smoltcp over a Linux TAP device: echo (9090), quiz (31337),
+/// files on a 16 KiB RAM disk (8020) and a status page (80).
 #[derive(Debug, Parser)]
 #[command(version, after_help = AFTER_HELP)]
 struct Args {
@@ -162,12 +162,13 @@ fn serve<D: Device>(args: &Args, fd: i32, device: &mut D) -> Result<(), String> 
             .map_or(0, |d| d.as_nanos() as u64),
         ..ServiceConfig::default()
     };
-    let (mut sockets, mut buffers, mut sessions) =
-        (Sockets::new(), Buffers::new(), Sessions::new());
+    // Leaked: they live as long as the process, and 'static keeps the borrows simple
+    // (the files sessions borrow the disk, which must outlive them).
     let storage = Storage {
-        sockets: &mut sockets,
-        buffers: &mut buffers,
-        sessions: &mut sessions,
+        sockets: Box::leak(Box::new(Sockets::new())),
+        buffers: Box::leak(Box::new(Buffers::new())),
+        sessions: Box::leak(Box::new(Sessions::new())),
+        disk: Box::leak(Box::new(new_disk())),
     };
     let mut stack = Stack::new(net, services, device, storage, now());
     // §0: every server announces each listening address on stdout, flushed.
