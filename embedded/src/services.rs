@@ -131,7 +131,7 @@ mod tests {
         );
         assert!(body.contains("service: echo tcp 9090 open 1/2\n"), "{body}");
         assert!(
-            body.contains("service: quiz tcp 31337 open 0/4\n"),
+            body.contains("service: quiz tcp 31337 open 0/3\n"),
             "{body}"
         );
         assert!(

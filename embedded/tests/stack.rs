@@ -218,21 +218,22 @@ fn an_unanswered_problem_times_out_after_60_seconds() {
 }
 
 #[test]
-fn the_fifth_quiz_player_is_refused_and_a_freed_slot_serves_again() {
+fn a_quiz_player_over_the_limit_is_refused_and_a_freed_slot_serves_again() {
     let mut net = Net::new();
-    let players: Vec<_> = (0..5).map(|_| net.client.connect(31337)).collect();
+    let limit = socklab_embedded::storage::QUIZ_SESSIONS;
+    let players: Vec<_> = (0..=limit).map(|_| net.client.connect(31337)).collect();
     net.run(200);
     let greeted = players
         .iter()
         .filter(|&&h| net.read(h).starts_with("> Hi!"))
         .count();
-    assert_eq!(greeted, 4, "the pool holds 4 quiz sessions");
+    assert_eq!(greeted, limit, "the pool holds {limit} quiz sessions");
     let refused = players
         .iter()
         .filter(|&&h| net.client.socket(h).state() == tcp::State::Closed)
         .count();
-    assert_eq!(refused, 1, "the fifth SYN is reset");
-    assert_eq!(net.stack.open_sessions()[1], 4);
+    assert_eq!(refused, 1, "the SYN over the limit is reset");
+    assert_eq!(net.stack.open_sessions()[1], limit);
     // One player quits; a new one is served at once (no TIME-WAIT on the slot).
     net.send(players[0], b"x\n");
     net.run(200);
@@ -277,7 +278,7 @@ fn status_page_counts_open_sessions() {
     let text = net.read(page);
     assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
     assert!(
-        text.contains("service: quiz tcp 31337 open 1/4\n"),
+        text.contains("service: quiz tcp 31337 open 1/3\n"),
         "{text}"
     );
     assert!(text.contains("address: 10.9.0.1/24\n"), "{text}");
