@@ -14,7 +14,7 @@ use socklab_embedded::{
 };
 use socklab_mps2::CORE_HZ;
 use socklab_mps2::lan9118::{Bus, Lan9118};
-use static_cell::ConstStaticCell;
+use static_cell::{ConstStaticCell, StaticCell};
 
 #[cfg(feature = "defmt")]
 use defmt_semihosting as _;
@@ -42,6 +42,12 @@ fn SysTick() {
 /// reset, and never built on the stack (`StaticCell::init_with` built it there first: 16
 /// KB of peak stack).
 static BUFFERS: ConstStaticCell<Buffers> = ConstStaticCell::new(Buffers::new());
+/// Room for the live sessions, in `.bss`. A `StaticCell`, not a `ConstStaticCell`: the
+/// files sessions hold handles on the disk's `RefCell`, so `Sessions` is not `Send`,
+/// which only the latter requires. Initialising it writes four lengths (the rest is
+/// `MaybeUninit`), so nothing big passes through the stack; as a local of `main` it
+/// cost 12 KB of stack.
+static SESSIONS: StaticCell<Sessions<'static>> = StaticCell::new();
 /// The files service's RAM disk (4 files of 4 KiB), in `.bss`.
 static DISK: ConstStaticCell<RefCell<Disk>> = ConstStaticCell::new(new_disk());
 /// The socket slots: not all zero bytes, so in `.data` (their image costs flash too).
@@ -123,13 +129,10 @@ fn main() -> ! {
         entropy: 0x50c4_1ab0_a385_0000 ^ u64::from(cortex_m::peripheral::SYST::get_current()),
         ..ServiceConfig::default()
     };
-    // The sessions hold handles on the RAM disk (a `RefCell`, not `Sync`), so they
-    // cannot be a `static`; main never returns, so this local lives as long.
-    let mut sessions = Sessions::new();
     let storage = Storage {
         sockets: SOCKETS.take(),
         buffers: BUFFERS.take(),
-        sessions: &mut sessions,
+        sessions: SESSIONS.init_with(Sessions::new),
         disk: DISK.take(),
     };
     let mut stack = Stack::new(net, services, &mut nic, storage, clock.now());

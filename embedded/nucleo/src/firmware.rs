@@ -12,7 +12,7 @@ use socklab_embedded::files::Disk;
 use socklab_embedded::{
     Buffers, Instant, NetConfig, ServiceConfig, Sessions, Sockets, Stack, Storage, new_disk,
 };
-use static_cell::ConstStaticCell;
+use static_cell::{ConstStaticCell, StaticCell};
 use stm32_eth::dma::{RxRingEntry, TxRingEntry};
 use stm32_eth::hal::prelude::*;
 use stm32_eth::hal::signature::Uid;
@@ -35,6 +35,12 @@ static RX_RING: ConstStaticCell<[RxRingEntry; 4]> =
 static TX_RING: ConstStaticCell<[TxRingEntry; 4]> =
     ConstStaticCell::new([const { TxRingEntry::new() }; 4]);
 static BUFFERS: ConstStaticCell<Buffers> = ConstStaticCell::new(Buffers::new());
+/// Room for the live sessions, in `.bss`. A `StaticCell`, not a `ConstStaticCell`: the
+/// files sessions hold handles on the disk's `RefCell`, so `Sessions` is not `Send`,
+/// which only the latter requires. Initialising it writes four lengths (the rest is
+/// `MaybeUninit`), so nothing big passes through the stack; as a local of `main` it
+/// cost 12 KB of stack.
+static SESSIONS: StaticCell<Sessions<'static>> = StaticCell::new();
 /// The files service's RAM disk (4 files of 4 KiB), in `.bss`.
 static DISK: ConstStaticCell<RefCell<Disk>> = ConstStaticCell::new(new_disk());
 static SOCKETS: ConstStaticCell<Sockets<'static>> = ConstStaticCell::new(Sockets::new());
@@ -117,13 +123,10 @@ fn main() -> ! {
         entropy: u64::from(cortex_m::peripheral::SYST::get_current()) ^ 0x4e55_c1e0,
         ..ServiceConfig::default()
     };
-    // The sessions hold handles on the RAM disk (a `RefCell`, not `Sync`), so they
-    // cannot be a `static`; main never returns, so this local lives as long.
-    let mut sessions = Sessions::new();
     let storage = Storage {
         sockets: SOCKETS.take(),
         buffers: BUFFERS.take(),
-        sessions: &mut sessions,
+        sessions: SESSIONS.init_with(Sessions::new),
         disk: DISK.take(),
     };
     let now = || Instant::from_millis(u64::from(TICKS.load(Ordering::Relaxed)));
