@@ -1,0 +1,218 @@
+//! The status page (PROTOCOLS.md §8, embedded targets only): `GET /` on TCP 80 answers a
+//! short plain-text page; any other path gets 404.
+//!
+//! This is the one piece of protocol the embedded crate states itself, because only
+//! embedded targets serve it; it is written as a core [`Session`] so the same TCP pool
+//! drives it, and it reuses core's §0 line reader for the request head. When core grows
+//! an HTTP module, the request-line parsing here is what moves there.
+
+use core::fmt::Write;
+use heapless::String;
+use socklab_core::line::{LineReader, MAX_LINE_BUF};
+use socklab_core::outbuf::OutBuf;
+use socklab_core::{CloseReason, Instant, Session};
+
+/// Room for the page body.
+pub const BODY_CAP: usize = 512;
+/// Room for the whole response: head plus body.
+const RESPONSE_CAP: usize = BODY_CAP + 160;
+
+/// The page text, rendered when the connection opens.
+pub type Body = String<BODY_CAP>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Reply {
+    Page,
+    NotFound,
+    BadMethod,
+    BadRequest,
+}
+
+#[derive(Debug)]
+enum State {
+    RequestLine,
+    /// Skipping header lines until the empty line that ends the head.
+    Headers(Reply),
+    Done,
+}
+
+/// One status-page request.
+#[derive(Debug)]
+pub struct StatusPage {
+    body: Body,
+    lines: LineReader<MAX_LINE_BUF>,
+    state: State,
+    out: OutBuf<RESPONSE_CAP>,
+    close: Option<CloseReason>,
+}
+
+impl StatusPage {
+    /// A request whose `GET /` will be answered with `body`.
+    pub fn new(body: Body) -> Self {
+        StatusPage {
+            body,
+            lines: LineReader::new(),
+            state: State::RequestLine,
+            out: OutBuf::new(),
+            close: None,
+        }
+    }
+
+    fn respond(&mut self, reply: Reply, reason: CloseReason) {
+        let (status, body): (&str, &str) = match reply {
+            Reply::Page => ("200 OK", &self.body),
+            Reply::NotFound => ("404 Not Found", "not found\n"),
+            Reply::BadMethod => ("405 Method Not Allowed", "only GET is served\n"),
+            Reply::BadRequest => ("400 Bad Request", "bad request\n"),
+        };
+        let allow = if reply == Reply::BadMethod {
+            "Allow: GET\r\n"
+        } else {
+            ""
+        };
+        // RESPONSE_CAP leaves room for the longest head, so this cannot be cut short.
+        let _ = write!(
+            self.out,
+            "HTTP/1.1 {status}\r\nContent-Type: text/plain; charset=utf-8\r\n\
+             Content-Length: {}\r\n{allow}Connection: close\r\n\r\n{body}",
+            body.len()
+        );
+        self.state = State::Done;
+        self.close = Some(reason);
+    }
+}
+
+/// `GET / HTTP/1.1` → what to answer, and whether a head follows (HTTP/1.x) or not
+/// (a bare `GET /`, as HTTP/0.9 and `printf 'GET /\n' | nc` send it).
+fn request_line(line: &[u8]) -> (Reply, bool) {
+    let mut parts = line.split(|&b| b == b' ').filter(|p| !p.is_empty());
+    let (Some(method), Some(target)) = (parts.next(), parts.next()) else {
+        return (Reply::BadRequest, false);
+    };
+    let has_head = parts.next().is_some_and(|v| v.starts_with(b"HTTP/1."));
+    let reply = match (method, target) {
+        (b"GET", b"/") => Reply::Page,
+        (b"GET", _) => Reply::NotFound,
+        _ => Reply::BadMethod,
+    };
+    (reply, has_head)
+}
+
+impl Session for StatusPage {
+    fn handle_input(&mut self, _now: Instant, input: &[u8]) -> usize {
+        let mut used = 0;
+        while self.close.is_none() && used < input.len() {
+            let step = self.lines.next_line(&input[used..]);
+            used += step.consumed;
+            let line = match step.line {
+                None => break,
+                Some(Ok(line)) => line,
+                Some(Err(socklab_core::line::LineError::InvalidUtf8)) => b"?",
+                Some(Err(_)) => {
+                    self.respond(Reply::BadRequest, CloseReason::ProtocolError);
+                    break;
+                }
+            };
+            match self.state {
+                State::RequestLine => match request_line(line) {
+                    (reply, true) => self.state = State::Headers(reply),
+                    (reply, false) => self.respond(reply, CloseReason::Finished),
+                },
+                State::Headers(reply) if line.is_empty() => {
+                    self.respond(reply, CloseReason::Finished);
+                }
+                State::Headers(_) | State::Done => {}
+            }
+        }
+        if self.close.is_some() {
+            return input.len();
+        }
+        used
+    }
+
+    fn handle_eof(&mut self, _now: Instant) {
+        match self.state {
+            // A head cut off after a valid request line: answer it anyway, as servers
+            // commonly do for `printf 'GET / HTTP/1.0\n' | nc` (no empty line).
+            State::Headers(reply) => self.respond(reply, CloseReason::PeerClosed),
+            State::RequestLine if self.close.is_none() => {
+                self.close = Some(CloseReason::PeerClosed);
+            }
+            _ => {}
+        }
+    }
+
+    fn handle_timeout(&mut self, _now: Instant) {}
+
+    fn poll_output(&mut self, buf: &mut [u8]) -> usize {
+        self.out.pop_into(buf)
+    }
+
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
+
+    fn close_reason(&self) -> Option<CloseReason> {
+        self.close
+    }
+
+    fn wants_output(&self) -> bool {
+        !self.out.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn exchange(request: &[u8]) -> heapless::Vec<u8, RESPONSE_CAP> {
+        let mut body = Body::new();
+        body.push_str("hello\n").unwrap();
+        let mut page = StatusPage::new(body);
+        // Byte by byte, as a slow client sends it.
+        for b in request.chunks(1) {
+            assert_eq!(page.handle_input(Instant::ZERO, b), 1);
+        }
+        page.handle_eof(Instant::ZERO);
+        let mut out = heapless::Vec::new();
+        let mut buf = [0u8; 64];
+        loop {
+            let n = page.poll_output(&mut buf);
+            if n == 0 {
+                break;
+            }
+            out.extend_from_slice(&buf[..n]).unwrap();
+        }
+        out
+    }
+
+    fn status_line(response: &[u8]) -> &[u8] {
+        response.split(|&b| b == b'\r').next().unwrap()
+    }
+
+    #[test]
+    fn get_root_is_the_page() {
+        let r = exchange(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n");
+        assert_eq!(status_line(&r), b"HTTP/1.1 200 OK");
+        assert!(r.ends_with(b"\r\nContent-Length: 6\r\nConnection: close\r\n\r\nhello\n"));
+    }
+
+    #[test]
+    fn other_paths_and_methods() {
+        let not_found = exchange(b"GET /x HTTP/1.0\n\n");
+        assert_eq!(status_line(&not_found), b"HTTP/1.1 404 Not Found");
+        let post = exchange(b"POST / HTTP/1.1\r\n\r\n");
+        assert_eq!(status_line(&post), b"HTTP/1.1 405 Method Not Allowed");
+        assert_eq!(status_line(&exchange(b"\n")), b"HTTP/1.1 400 Bad Request");
+    }
+
+    #[test]
+    fn bare_and_cut_off_requests_are_answered() {
+        assert_eq!(status_line(&exchange(b"GET /\n")), b"HTTP/1.1 200 OK");
+        assert_eq!(
+            status_line(&exchange(b"GET / HTTP/1.0\n")),
+            b"HTTP/1.1 200 OK"
+        );
+        assert!(exchange(b"GET / HT").is_empty());
+    }
+}

@@ -1,0 +1,333 @@
+//! The stack in simulated time, no OS network at all: a `Stack` and a plain smoltcp
+//! client joined by an in-memory Ethernet link, stepped 1 ms at a time. Deterministic,
+//! needs no privileges, and reaches what real time cannot (a 60 s answer timeout).
+
+use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet, SocketStorage};
+use smoltcp::phy::{self, Device, DeviceCapabilities, Medium};
+use smoltcp::socket::tcp;
+use smoltcp::wire::{EthernetAddress, IpCidr, Ipv4Address, Ipv4Cidr};
+use socklab_embedded::{
+    Buffers, Duration, Instant, NetConfig, ServiceConfig, Sessions, Sockets, Stack, Storage,
+    new_disk,
+};
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+type Queue = Rc<RefCell<VecDeque<Vec<u8>>>>;
+
+/// One end of a cable: frames sent here arrive in the other end's receive queue.
+struct End {
+    rx: Queue,
+    tx: Queue,
+}
+
+fn cable() -> (End, End) {
+    let (a, b) = (Queue::default(), Queue::default());
+    (
+        End {
+            rx: a.clone(),
+            tx: b.clone(),
+        },
+        End { rx: b, tx: a },
+    )
+}
+
+struct Rx(Vec<u8>);
+struct Tx(Queue);
+
+impl phy::RxToken for Rx {
+    fn consume<R, F: FnOnce(&[u8]) -> R>(self, f: F) -> R {
+        f(&self.0)
+    }
+}
+
+impl phy::TxToken for Tx {
+    fn consume<R, F: FnOnce(&mut [u8]) -> R>(self, len: usize, f: F) -> R {
+        let mut frame = vec![0; len];
+        let r = f(&mut frame);
+        self.0.borrow_mut().push_back(frame);
+        r
+    }
+}
+
+impl Device for End {
+    type RxToken<'a> = Rx;
+    type TxToken<'a> = Tx;
+
+    fn receive(&mut self, _: smoltcp::time::Instant) -> Option<(Rx, Tx)> {
+        let frame = self.rx.borrow_mut().pop_front()?;
+        Some((Rx(frame), Tx(self.tx.clone())))
+    }
+
+    fn transmit(&mut self, _: smoltcp::time::Instant) -> Option<Tx> {
+        Some(Tx(self.tx.clone()))
+    }
+
+    fn capabilities(&self) -> DeviceCapabilities {
+        let mut caps = DeviceCapabilities::default();
+        caps.medium = Medium::Ethernet;
+        caps.max_transmission_unit = 1514;
+        caps
+    }
+}
+
+const SERVER: Ipv4Address = Ipv4Address::new(10, 9, 0, 1);
+const CLIENT: Ipv4Address = Ipv4Address::new(10, 9, 0, 2);
+
+/// A client host with up to 8 TCP sockets.
+struct Client {
+    iface: Interface,
+    sockets: SocketSet<'static>,
+    dev: End,
+    next_port: u16,
+}
+
+impl Client {
+    fn new(dev: End) -> Self {
+        let mut dev = dev;
+        let config = Config::new(EthernetAddress([2, 0, 0, 0, 0, 2]).into());
+        let mut iface = Interface::new(config, &mut dev, smoltcp::time::Instant::ZERO);
+        iface.update_ip_addrs(|a| a.push(IpCidr::Ipv4(Ipv4Cidr::new(CLIENT, 24))).unwrap());
+        let storage: &'static mut [SocketStorage<'static>] =
+            Box::leak(Box::new([SocketStorage::EMPTY; 8]));
+        Client {
+            iface,
+            sockets: SocketSet::new(storage),
+            dev,
+            next_port: 40000,
+        }
+    }
+
+    fn connect(&mut self, port: u16) -> SocketHandle {
+        let buf = || tcp::SocketBuffer::new(&mut Box::leak(Box::new([0u8; 4096]))[..]);
+        let mut socket = tcp::Socket::new(buf(), buf());
+        self.next_port += 1;
+        socket
+            .connect(self.iface.context(), (SERVER, port), self.next_port)
+            .unwrap();
+        self.sockets.add(socket)
+    }
+
+    fn socket(&mut self, h: SocketHandle) -> &mut tcp::Socket<'static> {
+        self.sockets.get_mut::<tcp::Socket>(h)
+    }
+}
+
+/// Server and client on one cable, and the simulated clock.
+struct Net {
+    stack: Stack<'static, 'static>,
+    server_dev: End,
+    client: Client,
+    now: Instant,
+}
+
+impl Net {
+    fn new() -> Net {
+        let (mut server_dev, client_dev) = cable();
+        let net = NetConfig {
+            mac: EthernetAddress([2, 0, 0, 0, 0, 1]),
+            ip: Ipv4Cidr::new(SERVER, 24),
+            gateway: None,
+        };
+        let services = ServiceConfig {
+            quiz_seed: Some(3),
+            ..ServiceConfig::default()
+        };
+        let storage = Storage {
+            sockets: Box::leak(Box::new(Sockets::new())),
+            buffers: Box::leak(Box::new(Buffers::new())),
+            sessions: Box::leak(Box::new(Sessions::new())),
+            disk: Box::leak(Box::new(new_disk())),
+        };
+        let stack = Stack::new(net, services, &mut server_dev, storage, Instant::ZERO);
+        Net {
+            stack,
+            server_dev,
+            client: Client::new(client_dev),
+            now: Instant::ZERO,
+        }
+    }
+
+    /// Advance `ms` milliseconds, polling both hosts each millisecond.
+    fn run(&mut self, ms: u64) {
+        for _ in 0..ms {
+            self.now = self.now + Duration::from_millis(1);
+            let t = smoltcp::time::Instant::from_millis(self.now.total_millis() as i64);
+            let c = &mut self.client;
+            c.iface.poll(t, &mut c.dev, &mut c.sockets);
+            self.stack.poll(self.now, &mut self.server_dev);
+        }
+    }
+
+    /// Everything the client socket has received so far, as text.
+    fn read(&mut self, h: SocketHandle) -> String {
+        String::from_utf8(self.read_bytes(h)).unwrap()
+    }
+
+    /// Everything the client socket has received so far.
+    fn read_bytes(&mut self, h: SocketHandle) -> Vec<u8> {
+        let mut out = Vec::new();
+        let s = self.client.socket(h);
+        while s.can_recv() {
+            s.recv(|b| {
+                out.extend_from_slice(b);
+                (b.len(), ())
+            })
+            .unwrap();
+        }
+        out
+    }
+
+    fn send(&mut self, h: SocketHandle, data: &[u8]) {
+        assert_eq!(self.client.socket(h).send_slice(data).unwrap(), data.len());
+    }
+}
+
+#[test]
+fn quiz_greets_and_a_wrong_answer_ends_it() {
+    let mut net = Net::new();
+    let h = net.client.connect(31337);
+    net.run(100);
+    let got = net.read(h);
+    assert!(
+        got.starts_with("> Hi! You need to solve 10 arithmetic problems:\n1. "),
+        "{got:?}"
+    );
+    net.send(h, b"not a number\n");
+    net.run(100);
+    assert_eq!(net.read(h), "> It's wrong!\n");
+    assert!(!net.client.socket(h).may_recv(), "server did not close");
+    // The session lasts until the peer's FIN too (late input is read, not reset).
+    assert_eq!(net.stack.open_sessions(), [0, 1, 0, 0]);
+    net.client.socket(h).close();
+    net.run(100);
+    assert_eq!(net.stack.open_sessions(), [0, 0, 0, 0]);
+}
+
+#[test]
+fn an_unanswered_problem_times_out_after_60_seconds() {
+    let mut net = Net::new();
+    let h = net.client.connect(31337);
+    net.run(100);
+    net.read(h);
+    net.run(59_000);
+    assert_eq!(net.read(h), "", "answer timeout fired early");
+    net.run(2_000);
+    assert_eq!(net.read(h), "> Time is up!\n");
+}
+
+#[test]
+fn a_quiz_player_over_the_limit_is_refused_and_a_freed_slot_serves_again() {
+    let mut net = Net::new();
+    let limit = socklab_embedded::storage::QUIZ_SESSIONS;
+    let players: Vec<_> = (0..=limit).map(|_| net.client.connect(31337)).collect();
+    net.run(200);
+    let greeted = players
+        .iter()
+        .filter(|&&h| net.read(h).starts_with("> Hi!"))
+        .count();
+    assert_eq!(greeted, limit, "the pool holds {limit} quiz sessions");
+    let refused = players
+        .iter()
+        .filter(|&&h| net.client.socket(h).state() == tcp::State::Closed)
+        .count();
+    assert_eq!(refused, 1, "the SYN over the limit is reset");
+    assert_eq!(net.stack.open_sessions()[1], limit);
+    // One player quits; a new one is served at once (no TIME-WAIT on the slot).
+    net.send(players[0], b"x\n");
+    net.run(200);
+    net.client.socket(players[0]).close();
+    net.run(200);
+    let again = net.client.connect(31337);
+    net.run(200);
+    assert!(net.read(again).starts_with("> Hi!"));
+}
+
+#[test]
+fn echo_backpressure_delivers_every_byte() {
+    let mut net = Net::new();
+    let h = net.client.connect(9090);
+    net.run(50);
+    let data: Vec<u8> = (0..64 * 1024).map(|i| (i * 7 % 251) as u8).collect();
+    let mut sent = 0;
+    let mut back = Vec::new();
+    for _ in 0..20_000 {
+        if sent < data.len() {
+            sent += net.client.socket(h).send_slice(&data[sent..]).unwrap();
+        }
+        net.run(1);
+        back.extend_from_slice(&net.read_bytes(h));
+        if back.len() == data.len() {
+            break;
+        }
+    }
+    assert_eq!(back.len(), data.len());
+    assert!(back == data);
+}
+
+#[test]
+fn status_page_counts_open_sessions() {
+    let mut net = Net::new();
+    let quiz = net.client.connect(31337);
+    net.run(100);
+    let page = net.client.connect(80);
+    net.run(100);
+    net.send(page, b"GET / HTTP/1.0\r\n\r\n");
+    net.run(100);
+    let text = net.read(page);
+    assert!(text.starts_with("HTTP/1.1 200 OK\r\n"), "{text}");
+    assert!(
+        text.contains("service: quiz tcp 31337 open 1/3\n"),
+        "{text}"
+    );
+    assert!(text.contains("address: 10.9.0.1/24\n"), "{text}");
+    let _ = quiz;
+}
+
+#[test]
+fn the_stack_sleeps_when_nothing_is_due() {
+    let mut net = Net::new();
+    net.run(10);
+    // Nothing open: no timer at all, so the frontend sleeps until a frame arrives.
+    assert_eq!(net.stack.poll_delay(net.now), None);
+    let h = net.client.connect(31337);
+    net.run(100);
+    // A quiz waits for its answer: the next deadline is the 60 s answer timeout.
+    let delay = net.stack.poll_delay(net.now).expect("answer timeout");
+    assert!(delay.total_millis() > 59_000, "{delay:?}");
+    let _ = h;
+}
+
+#[test]
+fn a_peer_that_never_closes_is_let_go_after_the_linger_time() {
+    let mut net = Net::new();
+    let h = net.client.connect(31337);
+    net.run(100);
+    net.send(h, b"x\n");
+    net.run(100);
+    assert!(net.read(h).ends_with("> It's wrong!\n"));
+    // The client never sends its FIN: the slot is aborted 5 s after ours.
+    assert_eq!(net.stack.open_sessions()[1], 1);
+    net.run(5_000);
+    assert_eq!(net.stack.open_sessions()[1], 0);
+}
+
+#[test]
+fn files_put_list_get_on_the_ram_disk() {
+    let mut net = Net::new();
+    let h = net.client.connect(8020);
+    net.run(100);
+    assert_eq!(net.read(h), "OK socklab-files 1\n");
+    net.send(h, b"PUT 5 notes\n");
+    net.run(50);
+    net.send(h, b"hello");
+    net.run(100);
+    let put = net.read(h);
+    assert!(put.starts_with("READY\nOK 5 "), "{put:?}");
+    net.send(h, b"LIST\nGET notes\nQUIT\n");
+    net.run(200);
+    let got = net.read(h);
+    assert!(got.starts_with("OK 1\n5 notes\nDATA 5\nhello"), "{got:?}");
+    assert!(got.ends_with("BYE\n"), "{got:?}");
+}
