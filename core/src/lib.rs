@@ -22,6 +22,7 @@
 
 pub mod auth;
 pub mod chat;
+pub mod checksum;
 pub mod echo;
 pub mod files;
 pub mod frame;

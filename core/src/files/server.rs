@@ -17,6 +17,7 @@
 //! ([`Request::Abort`] or [`Request::CloseRead`]); a frontend that drops the session
 //! instead must release its storage itself.
 
+use crate::checksum::Crc32;
 use core::fmt::Write as _;
 
 use super::command::{Command, CommandError, parse_command};
@@ -102,7 +103,7 @@ pub struct Files<const C: usize> {
     out: OutBuf<OUT>,
     name: heapless::String<MAX_NAME>,
     put_size: u64,
-    crc: crc32fast::Hasher,
+    crc: Crc32,
     upload_open: bool,
     read_open: bool,
     /// Error to report once the pending abort is done.
@@ -130,7 +131,7 @@ impl<const C: usize> Files<C> {
             out: OutBuf::new(),
             name: heapless::String::new(),
             put_size: 0,
-            crc: crc32fast::Hasher::new(),
+            crc: Crc32::new(),
             upload_open: false,
             read_open: false,
             after_abort: None,
@@ -196,7 +197,7 @@ impl<const C: usize> Files<C> {
                     self.state = State::Waiting;
                 } else {
                     let _ = writeln!(self.out, "READY");
-                    self.crc = crc32fast::Hasher::new();
+                    self.crc = Crc32::new();
                     self.state = State::Upload {
                         remaining: self.put_size,
                     };
