@@ -12,6 +12,8 @@ pub mod port {
     pub const QUIZ: u16 = 31337;
     /// §3 files.
     pub const FILES: u16 = 8020;
+    /// §6 chat (UDP).
+    pub const CHAT: u16 = 9093;
     /// §8 status page (embedded targets only).
     pub const STATUS: u16 = 80;
 }
@@ -52,6 +54,8 @@ pub struct ServiceConfig {
     /// How long a closed connection may wait for the peer's FIN before it is aborted,
     /// so a peer that never closes cannot hold a session slot.
     pub linger: Duration,
+    /// §6 `--member-timeout` (default 60 s): a chat member silent this long is dropped.
+    pub member_timeout: Duration,
 }
 
 impl Default for ServiceConfig {
@@ -61,6 +65,7 @@ impl Default for ServiceConfig {
             quiz_seed: None,
             entropy: 0x5eed_50c4_1ab0_0001,
             linger: Duration::from_secs(5),
+            member_timeout: Duration::from_secs(60),
         }
     }
 }

@@ -21,6 +21,7 @@
 
 mod fmt;
 
+pub mod chat;
 pub mod config;
 pub mod files;
 pub mod services;
@@ -34,6 +35,7 @@ pub use socklab_core;
 pub use socklab_core::{Duration, Instant};
 pub use storage::{Buffers, Sessions, Sockets, Storage, new_disk};
 
+use chat::ChatUdp;
 use files::FilesService;
 use services::{EchoService, QuizService, SERVICE_TABLE, StatusService};
 use smoltcp::iface::{Config, Interface, SocketSet};
@@ -45,7 +47,7 @@ use storage::{ECHO_SESSIONS, FILES_SESSIONS, QUIZ_SESSIONS, STATUS_SESSIONS};
 use tcp::{Snapshot, TcpPool};
 
 /// Number of services the stack runs.
-pub const SERVICES: usize = 4;
+pub const SERVICES: usize = 5;
 
 /// The interface, the socket set and one session pool per service.
 pub struct Stack<'a: 's, 's> {
@@ -57,6 +59,7 @@ pub struct Stack<'a: 's, 's> {
     quiz: TcpPool<'s, QuizService, QUIZ_SESSIONS>,
     status: TcpPool<'s, StatusService, STATUS_SESSIONS>,
     files: TcpPool<'s, FilesService<'a>, FILES_SESSIONS>,
+    chat: ChatUdp<'s>,
 }
 
 fn to_smol(t: Instant) -> smoltcp::time::Instant {
@@ -90,7 +93,11 @@ impl<'a: 's, 's> Stack<'a, 's> {
             sessions,
             disk,
         } = storage;
-        let mut sockets = SocketSet::new(&mut sockets.0[..]);
+        let Sockets {
+            slots,
+            chat: chat_meta,
+        } = sockets;
+        let mut sockets = SocketSet::new(&mut slots[..]);
         let idle = services.idle_timeout;
         let linger = services.linger;
         let echo_service = EchoService { idle };
@@ -134,6 +141,14 @@ impl<'a: 's, 's> Stack<'a, 's> {
             &mut sessions.files,
             &mut sockets,
         );
+        let chat = ChatUdp::new(
+            config::port::CHAT,
+            services.member_timeout,
+            &mut sessions.chat,
+            &mut buffers.chat,
+            chat_meta,
+            &mut sockets,
+        );
         let mut stack = Stack {
             iface,
             sockets,
@@ -143,6 +158,7 @@ impl<'a: 's, 's> Stack<'a, 's> {
             quiz,
             status,
             files,
+            chat,
         };
         // Listen at once, so the first SYN already finds its socket.
         stack.poll_services(now);
@@ -159,13 +175,15 @@ impl<'a: 's, 's> Stack<'a, 's> {
         &self.net
     }
 
-    /// Open sessions per service, in [`services`](Self::services) order.
+    /// Open sessions per service, in [`services`](Self::services) order; for chat,
+    /// the members online.
     pub fn open_sessions(&self) -> [usize; SERVICES] {
         [
             self.echo.open_sessions(),
             self.quiz.open_sessions(),
             self.files.open_sessions(),
             self.status.open_sessions(),
+            self.chat.members(),
         ]
     }
 
@@ -207,13 +225,15 @@ impl<'a: 's, 's> Stack<'a, 's> {
         self.echo.poll(now, &mut self.sockets, &s);
         self.quiz.poll(now, &mut self.sockets, &s);
         self.files.poll(now, &mut self.sockets, &s);
+        self.chat.poll(now, &mut self.sockets);
         let s = snapshot(self);
         self.status.poll(now, &mut self.sockets, &s);
     }
 
     /// How long the frontend may sleep before the next [`poll`](Self::poll) if no frame
     /// arrives: the earlier of smoltcp's timers (retransmission, delayed ACK, ARP) and
-    /// the sessions' (answer and idle timeouts, linger). `None`: until a frame arrives.
+    /// the sessions' (answer and idle timeouts, linger) and chat's (member timeouts; zero
+    /// while a relay waits for room to send). `None`: until a frame arrives.
     pub fn poll_delay(&mut self, now: Instant) -> Option<Duration> {
         let smol = self
             .iface
@@ -223,6 +243,7 @@ impl<'a: 's, 's> Stack<'a, 's> {
             self.quiz.poll_at(),
             self.files.poll_at(),
             self.status.poll_at(),
+            self.chat.poll_at(now),
         ]
         .into_iter()
         .fold(self.echo.poll_at(), earliest);

@@ -1,6 +1,7 @@
-//! The services the stack runs, each a [`TcpService`] that only picks the core session
-//! and its settings. Adding one (files on 8020 with a RAM store, chat on UDP 9093) is a
-//! new impl here, its buffers in [`crate::storage`] and one pool in [`crate::Stack`].
+//! The TCP services the stack runs, each a [`TcpService`] that only picks the core
+//! session and its settings (files is in [`crate::files`], chat, on UDP, in
+//! [`crate::chat`]). Adding one is a new impl here, its buffers in [`crate::storage`]
+//! and one pool in [`crate::Stack`].
 
 use crate::config::{NetConfig, port};
 use crate::status::{Body, StatusPage};
@@ -71,7 +72,11 @@ impl TcpService for StatusService {
     }
 }
 
-/// Name, port and session limit of every service, in the order of [`Snapshot::open`].
+/// Index of chat in [`SERVICE_TABLE`]: its count is members online, on UDP.
+pub const CHAT: usize = 4;
+
+/// Name, port and session limit of every service, in the order of [`Snapshot::open`]
+/// (for chat: members, see [`CHAT`]).
 pub const SERVICE_TABLE: [(&str, u16, usize); crate::SERVICES] = [
     (
         EchoService::NAME,
@@ -93,6 +98,11 @@ pub const SERVICE_TABLE: [(&str, u16, usize); crate::SERVICES] = [
         StatusService::PORT,
         crate::storage::STATUS_SESSIONS,
     ),
+    (
+        "chat",
+        crate::config::port::CHAT,
+        crate::storage::CHAT_MEMBERS,
+    ),
 ];
 
 /// The page text. Every line is `key: value`, so a script can grep it.
@@ -107,8 +117,13 @@ fn render(net: &NetConfig, snapshot: &Snapshot) -> Body {
         let _ = writeln!(body, "gateway: {gw}");
     }
     let _ = writeln!(body, "mac: {}", net.mac);
-    for ((name, port, max), open) in SERVICE_TABLE.iter().zip(snapshot.open) {
-        let _ = writeln!(body, "service: {name} tcp {port} open {open}/{max}");
+    for (i, ((name, port, max), open)) in SERVICE_TABLE.iter().zip(snapshot.open).enumerate() {
+        let (proto, what) = if i == CHAT {
+            ("udp", "members online")
+        } else {
+            ("tcp", "open")
+        };
+        let _ = writeln!(body, "service: {name} {proto} {port} {what} {open}/{max}");
     }
     body
 }
@@ -121,7 +136,7 @@ mod tests {
     fn page_lists_address_and_every_service() {
         let snapshot = Snapshot {
             uptime: Duration::from_millis(61_005),
-            open: [1, 0, 0, 1],
+            open: [1, 0, 0, 1, 2],
         };
         let body = render(&NetConfig::QEMU_USER, &snapshot);
         assert!(body.contains("uptime: 61.005 s\n"), "{body}");
@@ -139,5 +154,9 @@ mod tests {
             "{body}"
         );
         assert!(body.contains("service: status tcp 80 open 1/1\n"), "{body}");
+        assert!(
+            body.contains("service: chat udp 9093 members online 2/8\n"),
+            "{body}"
+        );
     }
 }

@@ -6,11 +6,14 @@
 //! that owns the sockets; [`Stack::new`](crate::Stack::new) borrows [`Sockets`] and
 //! [`Buffers`] for as long as the stack lives.
 
+use crate::chat::Chat;
 use crate::files::{Disk, FilesConn};
 use crate::services::{EchoService, QuizService, StatusService};
 use crate::tcp::Conns;
 use core::cell::RefCell;
 use smoltcp::iface::SocketStorage;
+use smoltcp::socket::udp::PacketMetadata;
+use socklab_core::chat::MAX_RELAY;
 
 /// Concurrent echo sessions. Echo moves the most data, so it gets the bigger buffers.
 pub const ECHO_SESSIONS: usize = 2;
@@ -41,8 +44,23 @@ pub const FILES_RX: usize = 1024;
 /// See [`FILES_RX`].
 pub const FILES_TX: usize = 1024;
 
-/// Sockets in the set: one per session slot.
-pub const SOCKETS: usize = ECHO_SESSIONS + QUIZ_SESSIONS + STATUS_SESSIONS + FILES_SESSIONS;
+/// Chat members at once (§6's `--max-members` on a board); a `JOIN` over it gets
+/// `ERR busy`.
+pub const CHAT_MEMBERS: usize = 8;
+/// Chat receive payload: 2 KiB holds every datagram an unfragmented Ethernet frame can
+/// carry (1472 bytes), so an oversized one still reaches the core and a member gets its
+/// `ERR bad-message` instead of silence.
+pub const CHAT_RX: usize = 2048;
+/// Datagrams waiting in [`CHAT_RX`].
+pub const CHAT_RX_PACKETS: usize = 4;
+/// Chat transmit payload: three full relays (526 bytes); a relay to more members waits
+/// for smoltcp's egress, which runs in the same [`crate::Stack::poll`].
+pub const CHAT_TX: usize = 1600;
+/// Datagrams waiting in [`CHAT_TX`]: short ones (`* ann joined`) to every member.
+pub const CHAT_TX_PACKETS: usize = CHAT_MEMBERS;
+
+/// Sockets in the set: one per session slot, and the chat's UDP socket.
+pub const SOCKETS: usize = ECHO_SESSIONS + QUIZ_SESSIONS + STATUS_SESSIONS + FILES_SESSIONS + 1;
 
 /// Receive and transmit buffer of one TCP socket.
 #[derive(Debug)]
@@ -58,17 +76,42 @@ impl<const RX: usize, const TX: usize> TcpBuffers<RX, TX> {
     };
 }
 
-/// One smoltcp socket slot per session.
+/// Payload storage of the chat socket, and the core server's output buffer.
+#[derive(Debug)]
+pub struct ChatBuffers {
+    pub(crate) rx: [u8; CHAT_RX],
+    pub(crate) tx: [u8; CHAT_TX],
+    /// Where `ChatServer::poll_transmit` writes the next datagram.
+    pub(crate) out: [u8; MAX_RELAY],
+}
+
+/// The chat socket's packet metadata (sizes and endpoints of queued datagrams).
+#[derive(Debug)]
+pub struct ChatMeta {
+    pub(crate) rx: [PacketMetadata; CHAT_RX_PACKETS],
+    pub(crate) tx: [PacketMetadata; CHAT_TX_PACKETS],
+}
+
+/// One smoltcp socket slot per session, and the chat socket's packet metadata.
 ///
-/// Kept apart from [`Buffers`] because an empty slot is not all zero bytes: a `static`
-/// of it lands in `.data` (about 2 KB of flash for its image), while the all-zero
-/// buffers stay in `.bss`.
-pub struct Sockets<'a>(pub(crate) [SocketStorage<'a>; SOCKETS]);
+/// Kept apart from [`Buffers`] because neither an empty slot nor empty metadata is all
+/// zero bytes: a `static` of it lands in `.data` (about 2 KB of flash for its image),
+/// while the all-zero buffers stay in `.bss`.
+pub struct Sockets<'a> {
+    pub(crate) slots: [SocketStorage<'a>; SOCKETS],
+    pub(crate) chat: ChatMeta,
+}
 
 impl Sockets<'_> {
     /// Empty slots; `const` for a `static`.
     pub const fn new() -> Self {
-        Sockets([SocketStorage::EMPTY; SOCKETS])
+        Sockets {
+            slots: [SocketStorage::EMPTY; SOCKETS],
+            chat: ChatMeta {
+                rx: [PacketMetadata::EMPTY; CHAT_RX_PACKETS],
+                tx: [PacketMetadata::EMPTY; CHAT_TX_PACKETS],
+            },
+        }
     }
 }
 
@@ -84,6 +127,7 @@ pub struct Buffers {
     pub(crate) quiz: [TcpBuffers<QUIZ_RX, QUIZ_TX>; QUIZ_SESSIONS],
     pub(crate) status: [TcpBuffers<STATUS_RX, STATUS_TX>; STATUS_SESSIONS],
     pub(crate) files: [TcpBuffers<FILES_RX, FILES_TX>; FILES_SESSIONS],
+    pub(crate) chat: ChatBuffers,
 }
 
 impl Buffers {
@@ -95,6 +139,11 @@ impl Buffers {
             quiz: [TcpBuffers::EMPTY; QUIZ_SESSIONS],
             status: [TcpBuffers::EMPTY; STATUS_SESSIONS],
             files: [TcpBuffers::EMPTY; FILES_SESSIONS],
+            chat: ChatBuffers {
+                rx: [0; CHAT_RX],
+                tx: [0; CHAT_TX],
+                out: [0; MAX_RELAY],
+            },
         }
     }
 }
@@ -115,6 +164,9 @@ pub struct Sessions<'a> {
     pub(crate) quiz: Conns<SessionOf<QuizService>, QUIZ_SESSIONS>,
     pub(crate) status: Conns<SessionOf<StatusService>, STATUS_SESSIONS>,
     pub(crate) files: Conns<FilesConn<'a>, FILES_SESSIONS>,
+    /// The chat room (members, the relay in progress); `None` until the stack starts,
+    /// so an empty `Sessions` stays a `const` and is all but free to initialise.
+    pub(crate) chat: Option<Chat>,
 }
 
 impl Sessions<'_> {
@@ -125,6 +177,7 @@ impl Sessions<'_> {
             quiz: Conns::new(),
             status: Conns::new(),
             files: Conns::new(),
+            chat: None,
         }
     }
 }

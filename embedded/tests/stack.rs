@@ -4,7 +4,7 @@
 
 use smoltcp::iface::{Config, Interface, SocketHandle, SocketSet, SocketStorage};
 use smoltcp::phy::{self, Device, DeviceCapabilities, Medium};
-use smoltcp::socket::tcp;
+use smoltcp::socket::{tcp, udp};
 use smoltcp::wire::{EthernetAddress, IpCidr, Ipv4Address, Ipv4Cidr};
 use socklab_embedded::{
     Buffers, Duration, Instant, NetConfig, ServiceConfig, Sessions, Sockets, Stack, Storage,
@@ -75,7 +75,7 @@ impl Device for End {
 const SERVER: Ipv4Address = Ipv4Address::new(10, 9, 0, 1);
 const CLIENT: Ipv4Address = Ipv4Address::new(10, 9, 0, 2);
 
-/// A client host with up to 8 TCP sockets.
+/// A client host with up to 16 TCP and UDP sockets.
 struct Client {
     iface: Interface,
     sockets: SocketSet<'static>,
@@ -90,7 +90,7 @@ impl Client {
         let mut iface = Interface::new(config, &mut dev, smoltcp::time::Instant::ZERO);
         iface.update_ip_addrs(|a| a.push(IpCidr::Ipv4(Ipv4Cidr::new(CLIENT, 24))).unwrap());
         let storage: &'static mut [SocketStorage<'static>] =
-            Box::leak(Box::new([SocketStorage::EMPTY; 8]));
+            Box::leak(Box::new([SocketStorage::EMPTY; 16]));
         Client {
             iface,
             sockets: SocketSet::new(storage),
@@ -106,6 +106,18 @@ impl Client {
         socket
             .connect(self.iface.context(), (SERVER, port), self.next_port)
             .unwrap();
+        self.sockets.add(socket)
+    }
+
+    /// A UDP socket on `port` of the client host: one chat member.
+    fn member(&mut self, port: u16) -> SocketHandle {
+        let meta = || &mut Box::leak(Box::new([udp::PacketMetadata::EMPTY; 8]))[..];
+        let buf = || &mut Box::leak(Box::new([0u8; 4096]))[..];
+        let mut socket = udp::Socket::new(
+            udp::PacketBuffer::new(meta(), buf()),
+            udp::PacketBuffer::new(meta(), buf()),
+        );
+        socket.bind(port).unwrap();
         self.sockets.add(socket)
     }
 
@@ -179,6 +191,23 @@ impl Net {
         out
     }
 
+    /// Send one chat datagram from member `h`.
+    fn say(&mut self, h: SocketHandle, data: &str) {
+        let s = self.client.sockets.get_mut::<udp::Socket>(h);
+        s.send_slice(data.as_bytes(), (SERVER, 9093)).unwrap();
+    }
+
+    /// Every datagram member `h` has received so far.
+    fn heard(&mut self, h: SocketHandle) -> Vec<String> {
+        let s = self.client.sockets.get_mut::<udp::Socket>(h);
+        let mut out = Vec::new();
+        while let Ok((d, meta)) = s.recv() {
+            assert_eq!(meta.endpoint, (SERVER, 9093).into());
+            out.push(String::from_utf8(d.to_vec()).unwrap());
+        }
+        out
+    }
+
     fn send(&mut self, h: SocketHandle, data: &[u8]) {
         assert_eq!(self.client.socket(h).send_slice(data).unwrap(), data.len());
     }
@@ -199,10 +228,10 @@ fn quiz_greets_and_a_wrong_answer_ends_it() {
     assert_eq!(net.read(h), "> It's wrong!\n");
     assert!(!net.client.socket(h).may_recv(), "server did not close");
     // The session lasts until the peer's FIN too (late input is read, not reset).
-    assert_eq!(net.stack.open_sessions(), [0, 1, 0, 0]);
+    assert_eq!(net.stack.open_sessions(), [0, 1, 0, 0, 0]);
     net.client.socket(h).close();
     net.run(100);
-    assert_eq!(net.stack.open_sessions(), [0, 0, 0, 0]);
+    assert_eq!(net.stack.open_sessions(), [0, 0, 0, 0, 0]);
 }
 
 #[test]
@@ -330,4 +359,101 @@ fn files_put_list_get_on_the_ram_disk() {
     let got = net.read(h);
     assert!(got.starts_with("OK 1\n5 notes\nDATA 5\nhello"), "{got:?}");
     assert!(got.ends_with("BYE\n"), "{got:?}");
+}
+
+#[test]
+fn chat_join_relay_who_leave_and_time_out() {
+    let mut net = Net::new();
+    let ann = net.client.member(5001);
+    let bob = net.client.member(5002);
+    net.say(ann, "JOIN ann");
+    net.run(50);
+    assert_eq!(net.heard(ann), ["WELCOME ann 1"]);
+    net.say(bob, "JOIN bob");
+    net.run(50);
+    assert_eq!(net.heard(bob), ["WELCOME bob 2"]);
+    assert_eq!(net.heard(ann), ["* bob joined"]);
+    assert_eq!(net.stack.open_sessions()[4], 2);
+
+    net.say(bob, "MSG hello, ann");
+    net.run(50);
+    assert_eq!(net.heard(ann), ["bob: hello, ann"]);
+    assert!(net.heard(bob).is_empty(), "no copy of one's own message");
+    net.say(ann, "WHO");
+    net.run(50);
+    assert_eq!(net.heard(ann), ["WHO ann bob"]);
+
+    // The status page counts members.
+    let page = net.client.connect(80);
+    net.run(50);
+    net.send(page, b"GET /\n");
+    net.run(100);
+    let text = net.read(page);
+    assert!(
+        text.contains("service: chat udp 9093 members online 2/8\n"),
+        "{text}"
+    );
+    net.client.socket(page).close();
+    net.run(100);
+
+    net.say(ann, "LEAVE");
+    net.run(50);
+    assert_eq!(net.heard(bob), ["* ann left"]);
+    assert_eq!(net.stack.open_sessions()[4], 1);
+
+    // bob goes silent: the stack's poll delay is the member timeout, and bob is
+    // dropped when it passes (ann, no longer a member, hears nothing).
+    net.say(ann, "JOIN ann");
+    net.run(50);
+    assert_eq!(net.heard(ann), ["WELCOME ann 2"]);
+    assert_eq!(net.heard(bob), ["* ann joined"]);
+    let delay = net.stack.poll_delay(net.now).expect("member timeout");
+    // bob spoke last with the MSG, under a second ago.
+    assert!(
+        (59_000..=60_000).contains(&delay.total_millis()),
+        "{delay:?}"
+    );
+    // ann keeps pinging, every 20 s as the client does.
+    for _ in 0..2 {
+        net.run(19_000);
+        net.say(ann, "PING");
+        net.run(1_000);
+        assert_eq!(net.heard(ann), ["PONG"]);
+    }
+    net.run(19_000);
+    assert!(net.heard(ann).is_empty(), "bob timed out early");
+    assert_eq!(net.stack.open_sessions()[4], 2);
+    net.run(1_000);
+    assert_eq!(net.heard(ann), ["* bob timed out"]);
+    assert_eq!(net.stack.open_sessions()[4], 1);
+    net.say(ann, "WHO");
+    net.run(50);
+    assert_eq!(net.heard(ann), ["WHO ann"]);
+}
+
+#[test]
+fn chat_relay_to_every_member_through_a_small_transmit_buffer() {
+    let mut net = Net::new();
+    let members: Vec<_> = (0..8).map(|i| net.client.member(5100 + i)).collect();
+    for (i, &m) in members.iter().enumerate() {
+        net.say(m, &format!("JOIN m{i}"));
+        net.run(50);
+    }
+    for &m in &members {
+        net.heard(m);
+    }
+    // A 512-byte MSG relays 514 bytes to 7 members: more than the transmit buffer holds.
+    let text = "x".repeat(508);
+    net.say(members[0], &format!("MSG {text}"));
+    net.run(100);
+    for &m in &members[1..] {
+        assert_eq!(net.heard(m), [format!("m0: {text}")]);
+    }
+    // A ninth is refused; an oversized datagram from a member gets ERR bad-message.
+    let ninth = net.client.member(5200);
+    net.say(ninth, "JOIN late");
+    net.say(members[1], &format!("MSG {}", "y".repeat(600)));
+    net.run(100);
+    assert_eq!(net.heard(ninth), ["ERR busy"]);
+    assert_eq!(net.heard(members[1]), ["ERR bad-message"]);
 }

@@ -76,7 +76,7 @@ fn clients_play_the_firmware_in_qemu() {
     // slirp accepts a connection before the guest listens: wait for the ready lines.
     let mut server = Server::start(
         cmd,
-        4,
+        5,
         |l| l.starts_with("listening on 10.0.2.15:"),
         Duration::from_secs(30),
     );

@@ -38,7 +38,7 @@ fn tap_server(extra: &[&str]) -> Option<(Netns, Server)> {
         .args(extra);
     let server = Server::start(
         cmd,
-        4,
+        5,
         |l| l.starts_with("listening on "),
         Duration::from_secs(10),
     );
