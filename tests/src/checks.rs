@@ -1,12 +1,16 @@
 //! The client checks every frontend must pass, run with the real `socklab` clients:
-//! a quiz won, a quiz lost, 64 KiB echoed byte for byte, the status page and a 404.
+//! a quiz won, a quiz lost, 64 KiB echoed byte for byte, files, chat with two members,
+//! the status page and a 404.
 //!
 //! A [`Target`] says how to reach the server: the address and ports as the client sees
 //! them, and how to start a client (inside a namespace for TAP, on loopback for QEMU).
 
 use crate::process::{Finished, run};
-use std::process::Command;
-use std::time::Duration;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::thread;
+use std::time::{Duration, Instant};
 
 /// Where the services are, as seen by the clients.
 pub struct Target<'a> {
@@ -20,6 +24,8 @@ pub struct Target<'a> {
     pub status: u16,
     /// Port that reaches the files service.
     pub files: u16,
+    /// UDP port that reaches the chat.
+    pub chat: u16,
     /// `socklab` with the given arguments, started where it can reach `host`.
     pub client: &'a dyn Fn(&[&str]) -> Command,
     /// Limit for each client run.
@@ -119,20 +125,40 @@ impl Target<'_> {
         let _ = std::fs::remove_dir_all(&dir);
     }
 
-    /// A raw `GET` (sent through `socklab echo`, which is a plain TCP pipe when stdin
-    /// is not a terminal); returns the whole response.
-    pub fn get(&self, path: &str) -> String {
-        let request = format!("GET {path} HTTP/1.0\r\nHost: {}\r\n\r\n", self.host);
-        let out = self.run(&["echo"], self.status, request.into_bytes());
-        assert!(out.status.success(), "GET {path} failed: {}", out.stderr);
-        out.text()
+    /// `socklab get http://host:port<path>`: (exit code, body).
+    pub fn get(&self, path: &str) -> (Option<i32>, String) {
+        let url = format!("http://{}:{}{path}", self.host, self.status);
+        let out = run((self.client)(&["get", &url]), Vec::new(), self.limit);
+        (out.status.code(), out.text() + &out.stderr)
+    }
+
+    /// Two `socklab chat` members: each sees the other join, a typed line is relayed,
+    /// `/who` lists both, `/quit` is announced, and both exit 0. The clients PING every
+    /// 300 ms, so keep-alives cross the link throughout.
+    pub fn chat_two_members(&self) {
+        let mut ann = ChatMember::start(self, "ann");
+        ann.expect("WELCOME ann 1");
+        let mut bob = ChatMember::start(self, "bob");
+        bob.expect("WELCOME bob 2");
+        ann.expect("* bob joined");
+        bob.type_line("hi ann");
+        ann.expect("bob: hi ann");
+        ann.type_line("hello bob");
+        bob.expect("ann: hello bob");
+        ann.type_line("/who");
+        ann.expect("WHO ann bob");
+        ann.type_line("/quit");
+        bob.expect("* ann left");
+        let (code, err) = ann.finish();
+        assert_eq!(code, Some(0), "ann: {err}");
+        let (code, err) = bob.finish(); // end of input leaves too
+        assert_eq!(code, Some(0), "bob: {err}");
     }
 
     /// `GET /` is the plain-text page naming every service; anything else is 404.
     pub fn status_page(&self, address: &str) {
-        let page = self.get("/");
-        assert!(page.starts_with("HTTP/1.1 200 OK\r\n"), "{page}");
-        assert!(page.contains("Content-Type: text/plain"), "{page}");
+        let (code, page) = self.get("/");
+        assert_eq!(code, Some(0), "{page}");
         assert!(page.contains(&format!("address: {address}")), "{page}");
         assert!(page.contains("uptime: "), "{page}");
         for line in [
@@ -140,13 +166,110 @@ impl Target<'_> {
             "service: quiz tcp 31337",
             "service: files tcp 8020",
             "service: status tcp 80",
+            "service: chat udp 9093 members online ",
         ] {
             assert!(page.contains(line), "{line:?} missing: {page}");
         }
-        let missing = self.get("/nope");
-        assert!(
-            missing.starts_with("HTTP/1.1 404 Not Found\r\n"),
-            "{missing}"
-        );
+        let (code, missing) = self.get("/nope");
+        assert_eq!(code, Some(3), "{missing}");
+        assert!(missing.contains("404 Not Found"), "{missing}");
+    }
+}
+
+/// A `socklab chat` process with its stdin held and its stdout read line by line;
+/// killed if the test fails first.
+struct ChatMember {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: Receiver<String>,
+    limit: Duration,
+}
+
+impl ChatMember {
+    fn start(target: &Target<'_>, nick: &str) -> ChatMember {
+        let port = target.chat.to_string();
+        let args = [
+            "chat",
+            "--nick",
+            nick,
+            "--host",
+            &target.host,
+            "--port",
+            &port,
+        ];
+        let mut cmd = (target.client)(&args);
+        cmd.args(["--ping-every-ms", "300"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        let mut child = cmd
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start {cmd:?}: {e}"));
+        let stdin = child.stdin.take();
+        let out = child.stdout.take().expect("piped stdout");
+        let (tx, lines) = mpsc::channel();
+        thread::spawn(move || {
+            for line in BufReader::new(out).lines() {
+                let Ok(line) = line else { break };
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        ChatMember {
+            child,
+            stdin,
+            lines,
+            limit: target.limit,
+        }
+    }
+
+    fn expect(&mut self, line: &str) {
+        match self.lines.recv_timeout(self.limit) {
+            Ok(got) => assert_eq!(got, line),
+            Err(_) => {
+                let _ = self.child.kill();
+                let mut err = String::new();
+                if let Some(mut e) = self.child.stderr.take() {
+                    let _ = e.read_to_string(&mut err);
+                }
+                panic!(
+                    "no {line:?} from the chat client within {:?}: {err}",
+                    self.limit
+                );
+            }
+        }
+    }
+
+    fn type_line(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin open");
+        writeln!(stdin, "{line}").expect("write to the chat client");
+        stdin.flush().expect("flush the chat client's stdin");
+    }
+
+    /// Close stdin and wait: (exit code, stderr).
+    fn finish(mut self) -> (Option<i32>, String) {
+        drop(self.stdin.take());
+        let deadline = Instant::now() + self.limit;
+        let status = loop {
+            if let Some(st) = self.child.try_wait().expect("wait for the chat client") {
+                break st;
+            }
+            assert!(Instant::now() < deadline, "chat client did not exit");
+            thread::sleep(Duration::from_millis(20));
+        };
+        let mut err = String::new();
+        if let Some(mut e) = self.child.stderr.take() {
+            let _ = e.read_to_string(&mut err);
+        }
+        (status.code(), err)
+    }
+}
+
+impl Drop for ChatMember {
+    fn drop(&mut self) {
+        // Ends a client a failed assertion left behind (after `finish` it has exited).
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

@@ -11,7 +11,7 @@ use socklab_tests::checks::Target;
 use socklab_tests::process::Server;
 use socklab_tests::{skip, target_dir, workspace_bin};
 use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
+use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -44,6 +44,12 @@ fn free_port() -> u16 {
     l.local_addr().expect("local address").port()
 }
 
+/// A UDP port that was free a moment ago, for the chat's forward.
+fn free_udp_port() -> u16 {
+    let s = UdpSocket::bind("127.0.0.1:0").expect("bind an ephemeral UDP port");
+    s.local_addr().expect("local address").port()
+}
+
 #[test]
 fn clients_play_the_firmware_in_qemu() {
     let fw = firmware();
@@ -60,9 +66,11 @@ fn clients_play_the_firmware_in_qemu() {
         );
     }
     let (quiz, echo, status, files) = (free_port(), free_port(), free_port(), free_port());
+    let chat = free_udp_port();
     let nic = format!(
         "user,hostfwd=tcp:127.0.0.1:{quiz}-:31337,hostfwd=tcp:127.0.0.1:{echo}-:9090,\
-         hostfwd=tcp:127.0.0.1:{status}-:80,hostfwd=tcp:127.0.0.1:{files}-:8020"
+         hostfwd=tcp:127.0.0.1:{status}-:80,hostfwd=tcp:127.0.0.1:{files}-:8020,\
+         hostfwd=udp:127.0.0.1:{chat}-:9093"
     );
     let mut cmd = Command::new("timeout");
     // A hung test cannot leave QEMU behind for long.
@@ -108,6 +116,7 @@ fn clients_play_the_firmware_in_qemu() {
         echo,
         status,
         files,
+        chat,
         client: &client,
         limit: Duration::from_secs(60),
     };
@@ -117,12 +126,18 @@ fn clients_play_the_firmware_in_qemu() {
     t.quiz_loss();
     t.echo_identical(64 * 1024, 3);
     t.files_roundtrip("board", 1800, 3);
+    t.chat_two_members();
     t.status_page("10.0.2.15/24");
     server.assert_running();
     let log = server.new_lines();
     assert!(
         log.iter().any(|l| l.contains("quiz 10.0.2.2:")),
         "no connection events in the firmware's log: {log:#?}"
+    );
+    assert!(
+        log.iter()
+            .any(|l| l.contains("chat 10.0.2.2:") && l.contains("member joined (bob, 2 online)")),
+        "no chat events in the firmware's log: {log:#?}"
     );
     let status = server.stop();
     eprintln!("QEMU stopped: {status:?}");

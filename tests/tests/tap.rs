@@ -61,6 +61,7 @@ fn target(client: &dyn Fn(&[&str]) -> std::process::Command) -> Target<'_> {
         echo: 9090,
         status: 80,
         files: 8020,
+        chat: 9093,
         client,
         limit: Duration::from_secs(30),
     }
@@ -77,6 +78,7 @@ fn clients_play_every_service_over_tap() {
     t.quiz_loss();
     t.echo_identical(64 * 1024, 1);
     t.files_roundtrip("notes", 1500, 1);
+    t.chat_two_members();
     t.status_page("192.168.69.1/24");
     server.assert_running();
 }
