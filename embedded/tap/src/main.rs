@@ -28,10 +28,11 @@ Examples:
   socklab-tap                                  # 192.168.69.1 on tap0
   socklab-tap --tap tap1 --ip 10.9.0.2/24 --gateway 10.9.0.1 --pcap run.pcap
   socklab quiz --host 192.168.69.1             # from the host
-  curl http://192.168.69.1/                    # the status page";
+  socklab chat --nick ann --host 192.168.69.1
+  socklab get http://192.168.69.1/             # the status page";
 
 /// socklab's services on smoltcp over a Linux TAP device: echo (9090), quiz (31337),
-/// files on a 16 KiB RAM disk (8020) and a status page (80).
+/// files on a 16 KiB RAM disk (8020), chat (UDP 9093) and a status page (80).
 #[derive(Debug, Parser)]
 #[command(version, after_help = AFTER_HELP)]
 struct Args {
