@@ -23,13 +23,32 @@ def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
 
 ports = {g: free_port() for g in (31337, 9090, 8020, 80)}
+chat_port = free_port()
 fwd = ",".join(f"hostfwd=tcp:127.0.0.1:{p}-:{g}" for g, p in ports.items())
+fwd += f",hostfwd=udp:127.0.0.1:{chat_port}-:9093"
 mon = os.path.join(tempfile.mkdtemp(), "monitor.sock")
 qemu = subprocess.Popen(
     ["qemu-system-arm", "-machine", "mps2-an385", "-nographic", "-serial", "none",
      "-monitor", f"unix:{mon},server,nowait", "-semihosting-config", "enable=on,target=native",
      "-kernel", fw, "-nic", "user," + fwd],
     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+def chat(i):
+    """Two members: join, a full-size relay, WHO, PING, an oversized datagram, leave."""
+    a, b = (socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2))
+    for s in (a, b):
+        s.settimeout(5); s.connect(("127.0.0.1", chat_port))
+    def ask(s, d):
+        s.send(d); return s.recv(2048)
+    assert ask(a, f"JOIN a{i}".encode()).startswith(b"WELCOME")
+    assert ask(b, f"JOIN b{i}".encode()).startswith(b"WELCOME")
+    assert a.recv(2048).endswith(b" joined")
+    b.send(b"MSG " + b"x" * 508); assert a.recv(2048).startswith(f"b{i}: x".encode())
+    assert ask(a, b"WHO").startswith(b"WHO ")
+    assert ask(b, b"PING") == b"PONG"
+    assert ask(b, b"MSG " + b"y" * 600) == b"ERR bad-message"
+    a.send(b"LEAVE"); assert b.recv(2048).endswith(b" left")
+    b.send(b"LEAVE")
+
 try:
     time.sleep(1.5)
     def run(args, data=b""):
@@ -49,6 +68,7 @@ try:
         run(files + ["list"])
         page = run(["echo", "--port", str(ports[80])], b"GET / HTTP/1.0\r\n\r\n").stdout
         assert page.startswith(b"HTTP/1.1 200")
+        chat(i)
     m = socket.socket(socket.AF_UNIX); m.connect(mon); m.settimeout(2)
     def command(c):
         m.sendall(c.encode() + b"\n"); time.sleep(1.0); out = b""
