@@ -295,53 +295,51 @@ impl Harness<'_> {
 /// Update the model with a reply about to be handed to the session; `consumed` is
 /// where the session's input stands (where a payload starts after `READY`).
 fn model_reply(model: &mut Model, consumed: usize, req: &Owned, reply: &Reply<'_>) {
-    {
-        match (req, reply) {
-            (Owned::Begin(name, mode), Reply::Size(base)) => {
-                let (size, _) = model.put.clone().expect("a PUT was read");
-                let current = model.files.get(name).map_or(0, |f| f.len() as u64);
-                let want = if *mode == WriteMode::Append {
-                    current
-                } else {
-                    0
-                };
-                assert_eq!(*base, want, "RamStore's start size");
-                model.upload = Some(Upload {
-                    name: name.clone(),
-                    mode: *mode,
-                    size,
-                    // The session took no input while waiting, so the payload starts here.
-                    start: Some(consumed),
-                    written: Vec::new(),
-                });
-            }
-            (Owned::Commit, Reply::Size(total)) => {
-                let up = model.upload.take().expect("upload");
-                let mut content = match up.mode {
-                    WriteMode::Append => model.files.get(&up.name).cloned().unwrap_or_default(),
-                    _ => Vec::new(),
-                };
-                content.extend_from_slice(&up.written);
-                assert_eq!(*total, content.len() as u64);
-                model
-                    .stored
-                    .push_back((*total, crc32fast::hash(&up.written)));
-                model.files.insert(up.name, content);
-            }
-            (Owned::Commit | Owned::Write(_), Reply::Failed(_)) | (Owned::Abort, _) => {
-                model.upload = None;
-            }
-            (Owned::Open(name), Reply::Size(n)) => {
-                let content = model
-                    .files
-                    .get(name)
-                    .cloned()
-                    .expect("opened a file the model has");
-                assert_eq!(*n, content.len() as u64);
-                model.downloads.push_back(content);
-            }
-            _ => {}
+    match (req, reply) {
+        (Owned::Begin(name, mode), Reply::Size(base)) => {
+            let (size, _) = model.put.clone().expect("a PUT was read");
+            let current = model.files.get(name).map_or(0, |f| f.len() as u64);
+            let want = if *mode == WriteMode::Append {
+                current
+            } else {
+                0
+            };
+            assert_eq!(*base, want, "RamStore's start size");
+            model.upload = Some(Upload {
+                name: name.clone(),
+                mode: *mode,
+                size,
+                // The session took no input while waiting, so the payload starts here.
+                start: Some(consumed),
+                written: Vec::new(),
+            });
         }
+        (Owned::Commit, Reply::Size(total)) => {
+            let up = model.upload.take().expect("upload");
+            let mut content = match up.mode {
+                WriteMode::Append => model.files.get(&up.name).cloned().unwrap_or_default(),
+                _ => Vec::new(),
+            };
+            content.extend_from_slice(&up.written);
+            assert_eq!(*total, content.len() as u64);
+            model
+                .stored
+                .push_back((*total, crc32fast::hash(&up.written)));
+            model.files.insert(up.name, content);
+        }
+        (Owned::Commit | Owned::Write(_), Reply::Failed(_)) | (Owned::Abort, _) => {
+            model.upload = None;
+        }
+        (Owned::Open(name), Reply::Size(n)) => {
+            let content = model
+                .files
+                .get(name)
+                .cloned()
+                .expect("opened a file the model has");
+            assert_eq!(*n, content.len() as u64);
+            model.downloads.push_back(content);
+        }
+        _ => {}
     }
 }
 

@@ -301,16 +301,14 @@ pub fn auth_command(data: &[u8]) {
         assert_eq!(parse_command(s.as_bytes()), Ok(c), "{s}");
     }
     if let Some(r) = std::str::from_utf8(data).ok().and_then(parse_reply) {
-        {
-            let back = match r {
-                ServerReply::Ok(t) => format!("OK {t}"),
-                ServerReply::Bye => "BYE".into(),
-                ServerReply::Err { word, text: "", .. } => format!("ERR {word}"),
-                ServerReply::Err { word, text, .. } => format!("ERR {word} {text}"),
-            };
-            // One CR more: the parser drops exactly one, so a text ending in CR survives.
-            assert_eq!(parse_reply(&format!("{back}\r")), Some(r), "{back}");
-        }
+        let back = match r {
+            ServerReply::Ok(t) => format!("OK {t}"),
+            ServerReply::Bye => "BYE".into(),
+            ServerReply::Err { word, text: "", .. } => format!("ERR {word}"),
+            ServerReply::Err { word, text, .. } => format!("ERR {word} {text}"),
+        };
+        // One CR more: the parser drops exactly one, so a text ending in CR survives.
+        assert_eq!(parse_reply(&format!("{back}\r")), Some(r), "{back}");
     }
 }
 
