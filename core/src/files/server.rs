@@ -198,6 +198,12 @@ impl<const C: usize> Files<C> {
                 } else {
                     let _ = writeln!(self.out, "READY");
                     self.crc = Crc32::new();
+                    // The chunk buffer is shared with downloads, and a finished GET
+                    // leaves its last chunk's bounds behind: start the payload in an
+                    // empty buffer, or those stale bytes would be written first (found
+                    // by the `files_session` fuzz target: GET then PUT on a connection).
+                    self.data_start = 0;
+                    self.data_end = 0;
                     self.state = State::Upload {
                         remaining: self.put_size,
                     };

@@ -1,0 +1,174 @@
+//! §6 chat: the server state machine with eight peers, checked for anti-amplification
+//! (a reply to an address that was not a member is at most 3× its datagram), bounded
+//! datagrams, relays only to members, `WHO` listing exactly the members, and early
+//! timeouts changing nothing.
+
+use arbitrary::Arbitrary;
+use socklab_core::chat::{ChatEvent, ChatServer, MAX_DATAGRAM, MAX_RELAY, valid_nick};
+use socklab_core::{Duration, Instant};
+use std::collections::BTreeSet;
+
+const NICKS: [&str; 5] = ["ann", "bob", "ann", "x-y_Z", "bad nick"];
+
+/// What a peer sends.
+#[derive(Arbitrary, Debug)]
+pub enum Datagram {
+    /// `JOIN <nick>`
+    Join(u8),
+    /// `MSG <text>`
+    Msg(String),
+    /// `WHO`
+    Who,
+    /// `PING`
+    Ping,
+    /// `LEAVE`
+    Leave,
+    /// Any bytes.
+    Raw(Vec<u8>),
+}
+
+/// One step.
+#[derive(Arbitrary, Debug)]
+pub enum Op {
+    /// Peer `from % 8` sends.
+    Send(u8, Datagram),
+    /// The frontend sends up to this many datagrams.
+    Transmit(u8),
+    /// Time passes.
+    Advance(u16),
+    /// The timer fires now.
+    Timeout,
+}
+
+/// Settings and steps.
+#[derive(Arbitrary, Debug)]
+pub struct Input {
+    limit: u8,
+    timeout_ms: u16,
+    ops: Vec<Op>,
+}
+
+type Server = ChatServer<u8, 4>;
+
+fn members(s: &Server) -> BTreeSet<(u8, String)> {
+    (0..8u8)
+        .filter_map(|a| s.nick_of(&a).map(|n| (a, n.to_string())))
+        .collect()
+}
+
+/// The datagrams owed since the last input, and what they must respect.
+struct Round {
+    /// The sender and its datagram's size, if it was not a member.
+    stranger: Option<(u8, usize)>,
+    who: Vec<String>,
+}
+
+/// Run the steps and check every datagram sent.
+pub fn server(input: Input) {
+    let timeout = Duration::from_millis(u64::from(input.timeout_ms) + 1);
+    let mut s = Server::new(timeout, input.limit as usize % 6);
+    let mut now = 0u64;
+    let mut round = Round {
+        stranger: None,
+        who: Vec::new(),
+    };
+    let mut buf = [0u8; MAX_RELAY];
+    for op in input.ops {
+        match op {
+            Op::Send(from, dg) => {
+                let from = from % 8;
+                let bytes = match dg {
+                    Datagram::Join(i) => {
+                        format!("JOIN {}", NICKS[i as usize % NICKS.len()]).into_bytes()
+                    }
+                    Datagram::Msg(t) => format!("MSG {t}").into_bytes(),
+                    Datagram::Who => b"WHO".to_vec(),
+                    Datagram::Ping => b"PING\n".to_vec(),
+                    Datagram::Leave => b"LEAVE".to_vec(),
+                    Datagram::Raw(b) => b,
+                };
+                let before = members(&s);
+                let busy = s.wants_output();
+                s.handle_datagram(Instant::from_millis(now), from, &bytes);
+                if busy {
+                    assert_eq!(
+                        members(&s),
+                        before,
+                        "a datagram taken while output was owed"
+                    );
+                    continue;
+                }
+                let was_member = before.iter().any(|(a, _)| *a == from);
+                round = Round {
+                    stranger: (!was_member).then_some((from, bytes.len())),
+                    who: Vec::new(),
+                };
+            }
+            Op::Transmit(n) => {
+                for _ in 0..n {
+                    let Some(t) = s.poll_transmit(&mut buf) else {
+                        break;
+                    };
+                    let dg = &buf[..t.len];
+                    assert!(t.len <= MAX_RELAY && std::str::from_utf8(dg).is_ok());
+                    let now_members = members(&s);
+                    match round.stranger {
+                        Some((who, asked)) if who == t.to => {
+                            assert!(
+                                t.len <= 3 * asked,
+                                "amplification: {} bytes for {asked}",
+                                t.len
+                            );
+                        }
+                        _ => assert!(
+                            now_members.iter().any(|(a, _)| *a == t.to),
+                            "a datagram to a non-member"
+                        ),
+                    }
+                    if let Some(list) = dg.strip_prefix(b"WHO") {
+                        assert!(t.len <= MAX_DATAGRAM);
+                        let list = std::str::from_utf8(list).unwrap();
+                        round
+                            .who
+                            .extend(list.split(' ').filter(|n| !n.is_empty()).map(String::from));
+                        if !s.wants_output() || round.who.len() == now_members.len() {
+                            let mut got = round.who.clone();
+                            got.sort();
+                            let mut want: Vec<String> =
+                                now_members.iter().map(|(_, n)| n.clone()).collect();
+                            want.sort();
+                            assert_eq!(got, want, "WHO lists exactly the members");
+                        }
+                    }
+                }
+            }
+            Op::Advance(ms) => now += u64::from(ms),
+            Op::Timeout => {
+                let due = s.poll_timeout();
+                let before = members(&s);
+                s.handle_timeout(Instant::from_millis(now));
+                if due.is_none_or(|t| now < t.total_millis()) {
+                    assert_eq!(members(&s), before, "an early timeout dropped a member");
+                }
+                if members(&s) != before {
+                    round = Round {
+                        stranger: None,
+                        who: Vec::new(),
+                    };
+                }
+            }
+        }
+        let m = members(&s);
+        assert!(m.len() <= (input.limit as usize % 6).min(4) && m.len() == s.len());
+        let nicks: BTreeSet<&String> = m.iter().map(|(_, n)| n).collect();
+        assert_eq!(nicks.len(), m.len(), "two members with one nick");
+        assert!(nicks.iter().all(|n| valid_nick(n)));
+        while let Some(e) = s.poll_event() {
+            match e {
+                ChatEvent::Joined(_, n) | ChatEvent::Left(_, n) | ChatEvent::TimedOut(_, n) => {
+                    assert!(valid_nick(&n))
+                }
+            }
+        }
+    }
+}
