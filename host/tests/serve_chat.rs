@@ -12,7 +12,7 @@ use std::thread;
 use std::time::Duration;
 
 use client_common::{socklab, wait_output};
-use serve_support::{Server, WAIT, serve};
+use serve_support::{Server, WAIT, exit_within_wait, serve};
 
 fn chat_server(extra: &[&str]) -> Server {
     let mut args = vec!["chat", "--port", "0"];
@@ -318,17 +318,7 @@ impl Client {
     fn finish(mut self) -> (Option<i32>, String) {
         drop(self.stdin.take());
         let mut child = self.child.take().unwrap();
-        let start = std::time::Instant::now();
-        let status = loop {
-            if let Some(st) = child.try_wait().unwrap() {
-                break st;
-            }
-            if start.elapsed() > WAIT {
-                let _ = child.kill();
-                panic!("chat client did not exit");
-            }
-            thread::sleep(Duration::from_millis(20));
-        };
+        let status = exit_within_wait(&mut child, "chat client");
         let mut err = String::new();
         child
             .stderr

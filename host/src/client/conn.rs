@@ -52,6 +52,23 @@ impl fmt::Display for ConnectError {
 
 impl std::error::Error for ConnectError {}
 
+/// One `read`, retried when a signal interrupts it, with an error that says what failed
+/// in the words the clients print (`cannot receive: connection reset by peer`).
+pub fn recv(mut sock: impl std::io::Read, buf: &mut [u8]) -> io::Result<usize> {
+    loop {
+        match sock.read(buf) {
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => {
+                return Err(io::Error::new(
+                    e.kind(),
+                    format!("cannot receive: {}", describe(&e)),
+                ));
+            }
+            ok => return ok,
+        }
+    }
+}
+
 /// The start of every line-protocol client: a [`Trace`] for `-v` and a connection, or
 /// the exit code after the reason was printed (`socklab: cannot connect to ...`).
 pub fn open_or_exit(

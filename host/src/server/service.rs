@@ -18,10 +18,8 @@ use super::wake::Wake;
 /// Each connection owns its session inline, so this is most of an idle connection's
 /// memory. 1 KiB equals the default `--chunk`, so one read is answered by one pass
 /// through the session, and the loop gathers several passes into one `write`, so a
-/// bigger queue buys no speed. Measured on a 2-core VM (release build): 10,000 idle
-/// echo connections peak at 15.6 MiB RSS (25.6 MiB with 2 KiB); 8 connections streaming
-/// 16 KiB writes echo ~470 MiB/s against ~280-320 MiB/s for a current-thread tokio echo
-/// with a 1 KiB buffer measured in the same run.
+/// bigger queue buys no speed while 2 KiB raised 10,000 idle connections from about 16
+/// to 26 MiB RSS. BENCHMARKS.md has the reproducible memory and throughput figures.
 pub const ECHO_QUEUE: usize = 1024;
 
 /// A service the event loop can serve on a listener.

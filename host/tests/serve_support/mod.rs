@@ -186,17 +186,7 @@ pub fn run(args: &[&str]) -> (ExitStatus, String, String) {
         .stderr(Stdio::piped())
         .spawn()
         .expect("start socklab");
-    let start = Instant::now();
-    let status = loop {
-        if let Some(s) = child.try_wait().unwrap() {
-            break s;
-        }
-        if start.elapsed() > WAIT {
-            let _ = child.kill();
-            panic!("socklab {args:?} did not exit");
-        }
-        thread::sleep(Duration::from_millis(20));
-    };
+    let status = exit_within_wait(&mut child, &format!("socklab {args:?}"));
     let mut out = String::new();
     let mut err = String::new();
     child
@@ -289,4 +279,19 @@ pub fn serve_all(extra: &[&str]) -> (Server, tempfile::TempDir) {
     args.extend_from_slice(extra);
     let server = serve(&args, ALL_SERVICES.len());
     (server, dir)
+}
+
+/// Wait for `child` to exit by itself; kill it and fail the test after [`WAIT`].
+pub fn exit_within_wait(child: &mut Child, what: &str) -> ExitStatus {
+    let start = Instant::now();
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if start.elapsed() > WAIT {
+            let _ = child.kill();
+            panic!("{what} did not exit within {WAIT:?}");
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
 }

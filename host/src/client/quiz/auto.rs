@@ -4,11 +4,11 @@
 //! line is printed before the answer it provokes, so the transcript interleaves exactly
 //! as the conversation did, however the server's bytes were cut into reads.
 
-use crate::client::conn::{Trace, describe};
+use crate::client::conn::{Trace, describe, recv};
 use socklab_core::Session;
 use socklab_core::line::MAX_LINE;
 use socklab_core::quiz::{Outcome, Player};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::TcpStream;
 use std::time::Instant as StdInstant;
 
@@ -23,7 +23,7 @@ pub(super) fn play(stream: TcpStream, trace: &Trace) -> io::Result<Outcome> {
         line_open: false,
     };
     let mut buf = [0u8; 4096];
-    let mut sock = &stream;
+    let sock = &stream;
     let mut eof = false;
     loop {
         match game.player.outcome() {
@@ -40,16 +40,7 @@ pub(super) fn play(stream: TcpStream, trace: &Trace) -> io::Result<Outcome> {
             Some(outcome) => return Ok(outcome),
             None => {}
         }
-        let n = match sock.read(&mut buf) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!("cannot receive: {}", describe(&e)),
-                ));
-            }
-        };
+        let n = recv(sock, &mut buf)?;
         if n == 0 {
             eof = true;
             game.end_open_line()?;

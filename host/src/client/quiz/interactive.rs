@@ -3,11 +3,11 @@
 //! Typed lines go to the server from a thread of their own, so the server's `> Time is
 //! up!` is shown the moment it arrives even while nobody is typing.
 
-use crate::client::conn::{Trace, describe};
+use crate::client::conn::{Trace, describe, recv};
 use crate::client::stdio::read_line;
 use socklab_core::line::{LineReader, MAX_LINE, MAX_LINE_BUF};
 use socklab_core::quiz::{Outcome, ServerLine, parse_server_line};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::net::{Shutdown, TcpStream};
 use std::thread;
 
@@ -19,20 +19,11 @@ pub(super) fn play(stream: TcpStream, trace: &Trace) -> io::Result<Outcome> {
 
     let mut lines = LineReader::<MAX_LINE_BUF>::new();
     let mut out = io::stdout().lock();
-    let mut sock = &stream;
+    let sock = &stream;
     let mut buf = [0u8; 4096];
     let mut line_open = false;
     loop {
-        let n = match sock.read(&mut buf) {
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => {
-                return Err(io::Error::new(
-                    e.kind(),
-                    format!("cannot receive: {}", describe(&e)),
-                ));
-            }
-        };
+        let n = recv(sock, &mut buf)?;
         if n == 0 {
             if line_open {
                 out.write_all(b"\n")?;
