@@ -217,6 +217,135 @@ fn relay_of_the_longest_message() {
 mod properties {
     use super::*;
     use proptest::prelude::*;
+    use socklab_core::chat::{
+        Command, MAX_DATAGRAM, Nicks, Reply, ReplyError, parse, parse_reply, valid_nick,
+    };
+
+    fn nick() -> impl Strategy<Value = String> {
+        "[A-Za-z0-9_-]{1,16}"
+    }
+
+    /// Any text a member can send: arbitrary Unicode, spaces, CR and LF inside.
+    fn text() -> impl Strategy<Value = String> {
+        prop_oneof![".{0,40}", "[ -~\\r\\n]{0,508}", "\\PC{0,100}"]
+    }
+
+    proptest! {
+        /// Client datagrams: render, parse, same command — for every command whose
+        /// rendering fits a datagram and whose argument does not end in LF or CR (which
+        /// the parser takes for the line end `nc -u` sends; see `parse`).
+        #[test]
+        fn command_render_parse_round_trip(
+            which in 0..5u8, nick in ".{0,20}", text in text(), lf in any::<bool>()
+        ) {
+            let cmd = match which {
+                0 => Command::Join(&nick),
+                1 => Command::Msg(&text),
+                2 => Command::Who,
+                3 => Command::Ping,
+                _ => Command::Leave,
+            };
+            let arg = match cmd { Command::Join(a) | Command::Msg(a) => a, _ => "x" };
+            let mut wire = cmd.to_string();
+            let fits = wire.len() <= MAX_DATAGRAM;
+            if lf && fits {
+                wire.push('\n'); // as nc -u sends it
+            }
+            let got = parse(wire.as_bytes());
+            if fits && !arg.is_empty() && !arg.ends_with(['\n', '\r']) {
+                prop_assert_eq!(got, Ok(cmd));
+            } else if !fits {
+                prop_assert!(got.is_err());
+            }
+        }
+
+        /// Server datagrams: every `Reply` renders to bytes that parse to the same
+        /// `Reply`, and the rendering never grows past what clients accept.
+        #[test]
+        fn reply_render_parse_round_trip(
+            which in 0..8u8,
+            n in nick(),
+            who in proptest::collection::vec(nick(), 0..30),
+            count in 1usize..100_000,
+            code in "[a-z-]{1,12}",
+            text in text(),
+        ) {
+            let list = who.join(" ");
+            let reply = match which {
+                0 => Reply::Welcome { nick: &n, count },
+                1 => Reply::Error(&code),
+                2 => Reply::Pong,
+                3 => Reply::Who(Nicks::new(&list).unwrap()),
+                4 => Reply::Message { nick: &n, text: &text },
+                5 => Reply::Joined(&n),
+                6 => Reply::Left(&n),
+                _ => Reply::TimedOut(&n),
+            };
+            let wire = reply.to_string();
+            prop_assert_eq!(parse_reply(wire.as_bytes()), Ok(reply), "{:?}", wire);
+            if let Reply::Who(nicks) = reply {
+                prop_assert_eq!(nicks.iter().collect::<Vec<_>>(), who.iter().map(String::as_str).collect::<Vec<_>>());
+            }
+        }
+
+        /// Whatever the bytes, a parsed reply renders back to exactly those bytes: the
+        /// reading is unambiguous (a member called WHO is still a member).
+        #[test]
+        fn parsed_replies_render_to_their_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..80)) {
+            if let Ok(r) = parse_reply(&bytes) {
+                prop_assert_eq!(r.to_string().into_bytes(), bytes);
+            }
+        }
+    }
+
+    #[test]
+    fn replies_that_are_not_section_6() {
+        for bad in [
+            &b""[..],
+            b"WELCOME",
+            b"WELCOME ann",
+            b"WELCOME ann 0",
+            b"WELCOME ann 07",
+            b"WELCOME ann +7",
+            b"WELCOME a b 1",
+            b"ERR",
+            b"ERR ",
+            b"ERR a b",
+            b"WHO  ann",
+            b"WHO ann ",
+            b"WHO a:b",
+            b"* ann",
+            b"* ann danced",
+            b"* a b joined",
+            b"PONG ",
+            b"hello",
+            b"a b: hi",
+        ] {
+            assert_eq!(
+                parse_reply(bad),
+                Err(ReplyError::Unknown),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        assert_eq!(parse_reply(b"ann: \xff"), Err(ReplyError::NotUtf8));
+        assert_eq!(
+            parse_reply(b"WHO: hi"),
+            Ok(Reply::Message {
+                nick: "WHO",
+                text: "hi"
+            })
+        );
+        assert_eq!(parse_reply(b"WHO"), Ok(Reply::Who(Nicks::default())));
+        assert_eq!(
+            parse_reply(b"ann: "),
+            Ok(Reply::Message {
+                nick: "ann",
+                text: ""
+            })
+        );
+        assert!(valid_nick("WHO"));
+    }
 
     /// Datagrams that look like commands often, and garbage sometimes.
     fn datagram() -> impl Strategy<Value = Vec<u8>> {
@@ -260,6 +389,12 @@ mod properties {
                 s.handle_datagram(t, from, &d);
                 while let Some(tx) = s.poll_transmit(&mut buf) {
                     prop_assert!(tx.len <= 1024);
+                    // Every datagram the server sends is one a client can read, and it
+                    // renders back to itself.
+                    let out = &buf[..tx.len];
+                    let reply = parse_reply(out);
+                    prop_assert!(reply.is_ok(), "{:?}", String::from_utf8_lossy(out));
+                    prop_assert_eq!(reply.unwrap().to_string().into_bytes(), out.to_vec());
                     if tx.to == from && !member {
                         prop_assert!(tx.len <= 3 * d.len());
                     }

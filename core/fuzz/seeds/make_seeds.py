@@ -60,7 +60,8 @@ for i, l in enumerate([b'REGISTER alice correct horse', b'LOGIN alice correct ho
                        b'ERR throttled too many failed logins; try again in a minute']):
     write('auth_command', f'{i}', l)
 for i, l in enumerate([b'JOIN ann', b'JOIN ann\r\n', b'MSG hi there', b'WHO', b'PING', b'LEAVE',
-                       b'WELCOME ann 1', b'* ann joined', b'ERR join-first']):
+                       b'WELCOME ann 1', b'* ann joined', b'ERR join-first',
+                       b'bob: hi', b'WHO ann bob', b'PONG', b'* bob timed out', b'* ann left']):
     write('chat_datagram', f'{i}', l)
 for i, l in enumerate([b'Ann', b'  Ann Lee  ', 'Анна'.encode(), b'a\tb']):
     write('ident_name', f'{i}', l)

@@ -111,6 +111,10 @@ pub fn server(input: Input) {
                     };
                     let dg = &buf[..t.len];
                     assert!(t.len <= MAX_RELAY && std::str::from_utf8(dg).is_ok());
+                    // Every datagram is a §6 reply a client can read, rendered exactly.
+                    let reply = socklab_core::chat::parse_reply(dg)
+                        .unwrap_or_else(|e| panic!("{e:?}: {:?}", String::from_utf8_lossy(dg)));
+                    assert_eq!(reply.to_string().as_bytes(), dg);
                     let now_members = members(&s);
                     match round.stranger {
                         Some((who, asked)) if who == t.to => {

@@ -315,28 +315,38 @@ pub fn auth_command(data: &[u8]) {
 /// §6 datagram parser: a parsed command written back parses the same; the 512-byte
 /// limit holds whatever the datagram says.
 pub fn chat_datagram(data: &[u8]) {
-    use socklab_core::chat::{Command, MAX_DATAGRAM, MAX_NICK, ParseError, parse, valid_nick};
+    use socklab_core::chat::{
+        Command, MAX_DATAGRAM, MAX_NICK, ParseError, Reply, parse, parse_reply, valid_nick,
+    };
     let r = parse(data);
     if data.len() > MAX_DATAGRAM {
         assert_eq!(r, Err(ParseError::BadMessage));
     }
     if let Ok(c) = r {
-        let s = match c {
-            Command::Join(n) => format!("JOIN {n}"),
-            Command::Msg(t) => format!("MSG {t}"),
-            Command::Who => "WHO".into(),
-            Command::Ping => "PING".into(),
-            Command::Leave => "LEAVE".into(),
-        };
         // CR LF: the parser drops one trailing LF and then one CR, so an argument that
         // itself ends in CR or LF survives the round trip.
-        let s = format!("{s}\r\n");
+        let s = format!("{c}\r\n");
         assert!(s.len() <= data.len() + 2);
         assert_eq!(parse(s.as_bytes()), Ok(c), "{s:?}");
         if let Command::Join(n) = c
             && valid_nick(n)
         {
             assert!(n.len() <= MAX_NICK && !n.contains(' '));
+        }
+    }
+    // The same bytes as a server datagram (the client side): a parsed reply renders to
+    // exactly the bytes it came from, so the reading is unambiguous, and its parts obey §6.
+    if let Ok(reply) = parse_reply(data) {
+        assert_eq!(reply.to_string().as_bytes(), data);
+        match reply {
+            Reply::Welcome { nick, count } => assert!(valid_nick(nick) && count > 0),
+            Reply::Who(nicks) => assert!(nicks.iter().all(valid_nick)),
+            Reply::Message { nick, .. }
+            | Reply::Joined(nick)
+            | Reply::Left(nick)
+            | Reply::TimedOut(nick) => assert!(valid_nick(nick)),
+            Reply::Error(code) => assert!(!code.is_empty() && !code.contains(' ')),
+            Reply::Pong => {}
         }
     }
 }

@@ -60,6 +60,21 @@ pub fn parse(datagram: &[u8]) -> Result<Command<'_>, ParseError> {
     }
 }
 
+/// The datagram a client sends, without a line terminator (§6). `parse` of it gives the
+/// same command back whenever the datagram fits [`MAX_DATAGRAM`] and the argument does
+/// not itself end in LF or CR (which `parse` would take for `nc`'s line end).
+impl core::fmt::Display for Command<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Command::Join(nick) => write!(f, "JOIN {nick}"),
+            Command::Msg(text) => write!(f, "MSG {text}"),
+            Command::Who => f.write_str("WHO"),
+            Command::Ping => f.write_str("PING"),
+            Command::Leave => f.write_str("LEAVE"),
+        }
+    }
+}
+
 /// A nick is 1..=16 of `A-Z a-z 0-9 _ -` (§6).
 pub fn valid_nick(nick: &str) -> bool {
     (1..=MAX_NICK).contains(&nick.len())

@@ -26,6 +26,7 @@ use core::fmt::Write as _;
 use heapless::{Deque, String, Vec};
 
 use super::message::{Command, MAX_DATAGRAM, MAX_NICK, MAX_RELAY, ParseError, parse, valid_nick};
+use super::reply::Reply;
 use crate::time::{Duration, Instant};
 
 /// A nick as stored.
@@ -137,30 +138,33 @@ impl<A: Copy + Eq, const N: usize> ChatServer<A, N> {
         }
         let cmd = match (parse(datagram), member) {
             (Ok(cmd), _) => cmd,
-            (Err(ParseError::BadMessage), Some(_)) => return self.reply(from, b"ERR bad-message"),
-            (Err(ParseError::BadCommand), Some(_)) => return self.reply(from, b"ERR bad-command"),
+            (Err(ParseError::BadMessage), Some(_)) => {
+                return self.reply(from, Reply::Error("bad-message"));
+            }
+            (Err(ParseError::BadCommand), Some(_)) => {
+                return self.reply(from, Reply::Error("bad-command"));
+            }
             // §6: a non-member's bad datagram gets nothing.
             (Err(_), None) => return,
         };
         match (cmd, member) {
             (Command::Join(nick), _) if !valid_nick(nick) => {
-                self.reply_bounded(from, b"ERR bad-nick", datagram.len(), member)
+                self.reply_bounded(from, Reply::Error("bad-nick"), datagram.len(), member)
             }
             (Command::Join(nick), Some(i)) => {
                 if self.members[i].nick == nick {
                     // A retransmitted JOIN whose WELCOME was lost: welcome again.
                     self.welcome(from, nick, datagram.len(), member);
                 } else {
-                    self.reply(from, b"ERR bad-command");
+                    self.reply(from, Reply::Error("bad-command"));
                 }
             }
             (Command::Join(nick), None) => self.join(now, from, nick, datagram.len()),
             (Command::Msg(text), Some(i)) => {
                 let mut msg = Vec::new();
+                let nick = self.members[i].nick.as_str();
                 // Cannot overflow: nick + ": " + at most 508 bytes of text.
-                let _ = msg.extend_from_slice(self.members[i].nick.as_bytes());
-                let _ = msg.extend_from_slice(b": ");
-                let _ = msg.extend_from_slice(text.as_bytes());
+                let _ = write!(VecWriter(&mut msg), "{}", Reply::Message { nick, text });
                 self.relay = Some(Relay {
                     msg,
                     except: Some(from),
@@ -168,14 +172,14 @@ impl<A: Copy + Eq, const N: usize> ChatServer<A, N> {
                 });
             }
             (Command::Who, Some(_)) => self.who = Some((from, 0)),
-            (Command::Ping, Some(_)) => self.reply(from, b"PONG"),
+            (Command::Ping, Some(_)) => self.reply(from, Reply::Pong),
             (Command::Leave, Some(i)) => {
                 let m = self.members.swap_remove(i);
-                self.announce(&m.nick, " left", None);
+                self.announce(Reply::Left(&m.nick), None);
                 self.event(ChatEvent::Left(from, m.nick));
             }
             (Command::Msg(_) | Command::Who, None) => {
-                self.reply_bounded(from, b"ERR join-first", datagram.len(), None)
+                self.reply_bounded(from, Reply::Error("join-first"), datagram.len(), None)
             }
             // A PING from a stranger gets nothing (§6); leaving without having joined
             // is already done.
@@ -185,10 +189,10 @@ impl<A: Copy + Eq, const N: usize> ChatServer<A, N> {
 
     fn join(&mut self, now: Instant, from: A, nick: &str, asked: usize) {
         if self.members.iter().any(|m| m.nick == nick) {
-            return self.reply_bounded(from, b"ERR nick-taken", asked, None);
+            return self.reply_bounded(from, Reply::Error("nick-taken"), asked, None);
         }
         if self.members.len() >= self.limit {
-            return self.reply_bounded(from, b"ERR busy", asked, None);
+            return self.reply_bounded(from, Reply::Error("busy"), asked, None);
         }
         let mut stored = Nick::new();
         let _ = stored.push_str(nick); // valid_nick: at most MAX_NICK bytes
@@ -201,22 +205,19 @@ impl<A: Copy + Eq, const N: usize> ChatServer<A, N> {
             return; // unreachable: limit <= N
         }
         self.welcome(from, nick, asked, None);
-        self.announce(nick, " joined", Some(from));
+        self.announce(Reply::Joined(nick), Some(from));
         self.event(ChatEvent::Joined(from, stored));
     }
 
     fn welcome(&mut self, to: A, nick: &str, asked: usize, member: Option<usize>) {
-        let mut v: Vec<u8, DIRECT> = Vec::new();
-        let _ = write!(VecWriter(&mut v), "WELCOME {nick} {}", self.members.len());
-        self.reply_bounded(to, &v, asked, member);
+        let count = self.members.len();
+        self.reply_bounded(to, Reply::Welcome { nick, count }, asked, member);
     }
 
-    /// `* <nick><what>` to every member but `except`.
-    fn announce(&mut self, nick: &str, what: &str, except: Option<A>) {
+    /// `* <nick> joined|left|timed out` to every member but `except`.
+    fn announce(&mut self, news: Reply<'_>, except: Option<A>) {
         let mut msg = Vec::new();
-        let _ = msg.extend_from_slice(b"* ");
-        let _ = msg.extend_from_slice(nick.as_bytes());
-        let _ = msg.extend_from_slice(what.as_bytes());
+        let _ = write!(VecWriter(&mut msg), "{news}"); // at most 29 bytes
         self.relay = Some(Relay {
             msg,
             except,
@@ -225,8 +226,9 @@ impl<A: Copy + Eq, const N: usize> ChatServer<A, N> {
     }
 
     /// A reply to a member: no bound.
-    fn reply(&mut self, to: A, bytes: &[u8]) {
-        if let Ok(v) = Vec::from_slice(bytes) {
+    fn reply(&mut self, to: A, reply: Reply<'_>) {
+        let mut v = Vec::new();
+        if write!(VecWriter(&mut v), "{reply}").is_ok() {
             self.direct = Some((to, v));
         }
     }
@@ -234,11 +236,14 @@ impl<A: Copy + Eq, const N: usize> ChatServer<A, N> {
     /// A reply to an address that may not have joined (`member` is `None`): never more
     /// than three times the `asked` bytes it answers (§6 anti-amplification), else
     /// nothing is sent.
-    fn reply_bounded(&mut self, to: A, bytes: &[u8], asked: usize, member: Option<usize>) {
-        if member.is_none() && bytes.len() > asked.saturating_mul(3) {
+    fn reply_bounded(&mut self, to: A, reply: Reply<'_>, asked: usize, member: Option<usize>) {
+        let mut v: Vec<u8, DIRECT> = Vec::new();
+        if write!(VecWriter(&mut v), "{reply}").is_err()
+            || (member.is_none() && v.len() > asked.saturating_mul(3))
+        {
             return;
         }
-        self.reply(to, bytes);
+        self.direct = Some((to, v));
     }
 
     fn event(&mut self, e: ChatEvent<A>) {
@@ -322,7 +327,7 @@ impl<A: Copy + Eq, const N: usize> ChatServer<A, N> {
             return;
         };
         let m = self.members.swap_remove(i);
-        self.announce(&m.nick, " timed out", None);
+        self.announce(Reply::TimedOut(&m.nick), None);
         self.event(ChatEvent::TimedOut(m.addr, m.nick));
     }
 }

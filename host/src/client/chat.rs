@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use socklab_core::chat::{MAX_DATAGRAM, valid_nick};
+use socklab_core::chat::{Command, MAX_DATAGRAM, Reply, parse_reply, valid_nick};
 
 use super::conn::{Trace, describe, display_addr};
 
@@ -116,7 +116,7 @@ fn open(host: &str, port: u16) -> io::Result<UdpSocket> {
 /// Send `JOIN` until the server answers. `Ok(Ok(WELCOME line))`, `Ok(Err(exit code))`
 /// for a refusal (explained on stderr), `Err(why)` when nobody answers.
 fn join(socket: &UdpSocket, nick: &str, trace: &Trace) -> Result<Result<String, ExitCode>, String> {
-    let request = format!("JOIN {nick}");
+    let request = Command::Join(nick).to_string();
     let mut buf = [0u8; RECV_BUF];
     for _ in 0..JOIN_TRIES {
         socket.send(request.as_bytes()).map_err(|e| describe(&e))?;
@@ -137,15 +137,15 @@ fn join(socket: &UdpSocket, nick: &str, trace: &Trace) -> Result<Result<String, 
                 Err(e) => return Err(describe(&e)),
             };
             trace.received(n);
-            let text = String::from_utf8_lossy(&buf[..n]);
-            if text.starts_with("WELCOME ") {
-                return Ok(Ok(text.into_owned()));
+            match parse_reply(&buf[..n]) {
+                Ok(welcome @ Reply::Welcome { .. }) => return Ok(Ok(welcome.to_string())),
+                Ok(Reply::Error(code)) => {
+                    eprintln!("socklab: chat: {}", explain(code, nick));
+                    return Ok(Err(ExitCode::from(super::EXIT_FAILURE)));
+                }
+                // Anything else (a relay from an earlier life of this port): keep waiting.
+                _ => {}
             }
-            if let Some(code) = text.strip_prefix("ERR ") {
-                eprintln!("socklab: chat: {}", explain(code, nick));
-                return Ok(Err(ExitCode::from(super::EXIT_FAILURE)));
-            }
-            // Anything else (a relay from an earlier life of this port): keep waiting.
         }
     }
     Err(format!("no answer to JOIN after {JOIN_TRIES} tries"))
@@ -197,16 +197,16 @@ fn chat(socket: UdpSocket, trace: Trace, ping_every: Duration, nick: &str) -> io
         match text {
             "" => {}
             "/quit" => break,
-            "/who" => send("WHO")?,
+            "/who" => send(&Command::Who.to_string())?,
             _ if text.len() + 4 > MAX_DATAGRAM => eprintln!(
                 "socklab: chat: message not sent: {} bytes, at most {} fit in one datagram",
                 text.len(),
                 MAX_DATAGRAM - 4
             ),
-            _ => send(&format!("MSG {text}"))?,
+            _ => send(&Command::Msg(text).to_string())?,
         }
     }
-    send("LEAVE")?;
+    send(&Command::Leave.to_string())?;
     done.store(true, Ordering::Release);
     let _ = reader.join();
     Ok(())
@@ -243,14 +243,17 @@ fn read_loop(
             }
         };
         trace.received(n);
+        match parse_reply(&buf[..n]) {
+            Ok(Reply::Pong) => continue,
+            Ok(Reply::Error(code)) => {
+                eprintln!("socklab: chat: {}", explain(code, nick));
+                continue;
+            }
+            _ => {}
+        }
+        // Relays, news and WHO lists as they came; a datagram that is not §6 too, so
+        // nothing the server says is hidden.
         let text = String::from_utf8_lossy(&buf[..n]);
-        if text == "PONG" {
-            continue;
-        }
-        if let Some(code) = text.strip_prefix("ERR ") {
-            eprintln!("socklab: chat: {}", explain(code, nick));
-            continue;
-        }
         let mut out = io::stdout().lock();
         let _ = writeln!(out, "{text}");
         let _ = out.flush();
