@@ -457,3 +457,170 @@ fn chat_relay_to_every_member_through_a_small_transmit_buffer() {
     assert_eq!(net.heard(ninth), ["ERR busy"]);
     assert_eq!(net.heard(members[1]), ["ERR bad-message"]);
 }
+
+/// Hostile traffic (issue 6): whatever a peer sends — garbage on every TCP service,
+/// resets and half-open connections, any datagram on the chat port, raw Ethernet frames
+/// that are not even IP — the stack does not panic, every session ends once its peer is
+/// gone, and every service still serves a newcomer afterwards.
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The TCP ports of the stack, and one nobody listens on.
+    const PORTS: [u16; 5] = [9090, 31337, 8020, 80, 4444];
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Connect(usize),
+        Send(usize, Vec<u8>),
+        Close(usize),
+        Reset(usize),
+        Datagram(usize, Vec<u8>),
+        RawFrame(Vec<u8>),
+        Wait(u64),
+    }
+
+    /// Bytes that look like protocol lines often (so sessions reach deep states), and
+    /// are arbitrary the rest of the time.
+    fn bytes() -> impl Strategy<Value = Vec<u8>> {
+        prop_oneof![
+            prop::sample::select(vec![
+                &b"PUT 5 a\nhello"[..],
+                b"PUT 99999 b\n",
+                b"APPEND 3 a\nxyz",
+                b"GET a\n",
+                b"LIST\n",
+                b"QUIT\n",
+                b"12\n",
+                b"quit\n",
+                b"stop\n",
+                b"GET / HTTP/1.0\r\n\r\n",
+                b"GET /nope HTTP/1.1\r\nHost: x\r\n\r\n",
+                b"JOIN ann",
+                b"JOIN bob",
+                b"MSG hi",
+                b"WHO",
+                b"PING",
+                b"LEAVE",
+            ])
+            .prop_map(<[u8]>::to_vec),
+            proptest::collection::vec(any::<u8>(), 0..1500),
+            // Long lines without an end, over every line limit.
+            (1usize..3000, any::<u8>()).prop_map(|(n, b)| vec![b; n]),
+        ]
+    }
+
+    fn op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => (0..PORTS.len()).prop_map(Op::Connect),
+            5 => (0..8usize, bytes()).prop_map(|(i, b)| Op::Send(i, b)),
+            1 => (0..8usize).prop_map(Op::Close),
+            1 => (0..8usize).prop_map(Op::Reset),
+            3 => (0..3usize, bytes()).prop_map(|(i, b)| Op::Datagram(i, b)),
+            1 => proptest::collection::vec(any::<u8>(), 0..200).prop_map(Op::RawFrame),
+            3 => (1u64..3000).prop_map(Op::Wait),
+        ]
+    }
+
+    /// A fresh connection to `port` gets `expect` as the first bytes of its answer
+    /// after sending `ask`.
+    fn serves(net: &mut Net, port: u16, ask: &[u8], expect: &str) {
+        let h = net.client.connect(port);
+        net.run(100);
+        net.send(h, ask);
+        net.run(300);
+        let got = String::from_utf8_lossy(&net.read_bytes(h)).into_owned();
+        assert!(got.starts_with(expect), "port {port}: {got:?}");
+        net.client.socket(h).abort();
+        net.run(50);
+        net.client.sockets.remove(h);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 48, ..ProptestConfig::default() })]
+
+        #[test]
+        fn hostile_traffic_never_breaks_the_stack(ops in proptest::collection::vec(op(), 1..40)) {
+            let mut net = Net::new();
+            let members: Vec<_> = (0..3).map(|i| net.client.member(6000 + i)).collect();
+            let mut conns: Vec<SocketHandle> = Vec::new();
+            for op in ops {
+                match op {
+                    // The client host has 16 socket slots: 3 members, up to 10 TCP.
+                    Op::Connect(p) if conns.len() < 10 => conns.push(net.client.connect(PORTS[p])),
+                    Op::Connect(_) => {}
+                    Op::Send(i, b) => {
+                        if let Some(&h) = conns.get(i % conns.len().max(1)) {
+                            let s = net.client.socket(h);
+                            if s.can_send() {
+                                let _ = s.send_slice(&b);
+                            }
+                        }
+                    }
+                    Op::Close(i) => {
+                        if let Some(&h) = conns.get(i % conns.len().max(1)) {
+                            net.client.socket(h).close();
+                        }
+                    }
+                    Op::Reset(i) => {
+                        if !conns.is_empty() {
+                            let h = conns.remove(i % conns.len());
+                            net.client.socket(h).abort();
+                            net.run(1);
+                            net.client.sockets.remove(h);
+                        }
+                    }
+                    Op::Datagram(i, b) => {
+                        let s = net.client.sockets.get_mut::<udp::Socket>(members[i]);
+                        let _ = s.send_slice(&b, (SERVER, 9093));
+                    }
+                    Op::RawFrame(f) => net.client.dev.tx.borrow_mut().push_back(f),
+                    Op::Wait(ms) => net.run(ms),
+                }
+                net.run(5);
+                // Drain what the server sent, as a reading client would.
+                for &h in &conns {
+                    net.read_bytes(h);
+                }
+                for &m in &members {
+                    let s = net.client.sockets.get_mut::<udp::Socket>(m);
+                    while s.recv().is_ok() {}
+                }
+            }
+            // Every peer goes away: each session must end (FIN, or the linger time for
+            // a peer that stops answering), leaving no slot taken.
+            for &h in &conns {
+                net.client.socket(h).close();
+            }
+            for _ in 0..100 {
+                net.run(100);
+                for &h in &conns {
+                    net.read_bytes(h);
+                }
+            }
+            let open = net.stack.open_sessions();
+            prop_assert_eq!(&open[..4], &[0, 0, 0, 0], "sessions left open: {:?}", open);
+            prop_assert!(open[4] <= 3, "{:?}", open);
+            for h in conns {
+                net.client.socket(h).abort();
+                net.client.sockets.remove(h);
+            }
+            net.run(100);
+            // And a newcomer is served by every service.
+            serves(&mut net, 9090, b"ping\n", "ping\n");
+            serves(&mut net, 31337, b"", "> Hi! You need to solve");
+            serves(&mut net, 8020, b"LIST\n", "OK socklab-files 1\nOK ");
+            serves(&mut net, 80, b"GET / HTTP/1.0\r\n\r\n", "HTTP/1.1 200 OK\r\n");
+            let late = net.client.member(7000);
+            let s = net.client.sockets.get_mut::<udp::Socket>(late);
+            s.send_slice(b"JOIN newcomer", (SERVER, 9093)).unwrap();
+            net.run(50);
+            let heard = net.heard(late);
+            prop_assert!(
+                heard.len() == 1
+                    && (heard[0].starts_with("WELCOME newcomer ") || heard[0] == "ERR busy"),
+                "{:?}", heard
+            );
+        }
+    }
+}
