@@ -125,6 +125,10 @@ enum ServeCommand {
         /// The name table (`ip<TAB>name` lines); created with the first name.
         #[arg(long, value_name = "FILE", default_value = IDENT_DB)]
         db: PathBuf,
+        /// Remember at most N addresses (and at most 256 in one IPv6 /64); a new client
+        /// beyond that hears "Sorry, I cannot remember any more names."
+        #[arg(long, value_name = "N", default_value_t = server::ident::db::MAX_NAMES)]
+        max_names: usize,
         /// Milliseconds each name store sleeps first: a slow disk, for tests.
         #[arg(long, value_name = "MS", default_value_t = 0, hide = true)]
         store_delay: u64,
@@ -166,6 +170,9 @@ enum ServeCommand {
         /// The ident service's name table (`serve ident --db`).
         #[arg(long, value_name = "FILE", default_value = IDENT_DB)]
         ident_db: PathBuf,
+        /// The ident service's address limit (`serve ident --max-names`).
+        #[arg(long, value_name = "N", default_value_t = server::ident::db::MAX_NAMES)]
+        ident_max_names: usize,
         #[command(flatten)]
         chat: ChatFlags,
         /// Folder of the auth service's user and session files.
@@ -418,6 +425,7 @@ impl FilesFlags {
 /// Load the ident table and start its writer thread; the message names the file.
 fn open_ident(
     path: &std::path::Path,
+    max_names: usize,
     idle: Duration,
 ) -> Result<(IdentService, server::ident::db::Loaded), String> {
     let (db, loaded) = IdentDb::open(path).map_err(|e| {
@@ -427,7 +435,7 @@ fn open_ident(
             server::listener::describe(&e)
         )
     })?;
-    let svc = IdentService::new(Arc::new(db), idle)
+    let svc = IdentService::new(Arc::new(db.with_max_names(max_names)), idle)
         .map_err(|e| format!("cannot start the ident writer thread: {e}"))?;
     Ok((svc, loaded))
 }
@@ -518,7 +526,7 @@ fn serve(cmd: ServeCommand) -> ExitCode {
     };
     // The ident table, whose logger is set once logging is up.
     let mut ident_db = None;
-    let mut ident = |path: &PathBuf, idle| match open_ident(path, idle) {
+    let mut ident = |path: &PathBuf, max, idle| match open_ident(path, max, idle) {
         Ok((svc, loaded)) => {
             ident_db = Some((svc.db.clone(), loaded));
             Ok(svc)
@@ -556,9 +564,10 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             server,
             port,
             db,
+            max_names,
             store_delay,
         } => {
-            let mut svc = match ident(&db, server.idle()) {
+            let mut svc = match ident(&db, max_names, server.idle()) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
@@ -594,6 +603,7 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             quiz,
             files: f,
             ident_db: db,
+            ident_max_names,
             chat,
             auth_dir,
             auth,
@@ -603,7 +613,7 @@ fn serve(cmd: ServeCommand) -> ExitCode {
                 Ok(s) => s,
                 Err(code) => return code,
             };
-            let ident = match ident(&db, server.idle()) {
+            let ident = match ident(&db, ident_max_names, server.idle()) {
                 Ok(s) => s,
                 Err(code) => return code,
             };

@@ -261,3 +261,58 @@ fn a_slow_store_does_not_hold_up_other_clients() {
     assert_eq!(read_to_eof(&mut slow), b"Nice to meet you, Slow!\n");
     assert_eq!(std::fs::read_to_string(&db).unwrap(), "127.0.0.1\tSlow\n");
 }
+
+/// Like [`talk`], from the local address `src` (any 127.x.y.z reaches a loopback
+/// listener), so one test can be several clients to the server.
+fn talk_from(src: &str, addr: SocketAddr, input: &[u8]) -> String {
+    use rustix::net::{AddressFamily, SocketType, bind, connect, socket};
+    let fd = socket(AddressFamily::INET, SocketType::STREAM, None).unwrap();
+    bind(&fd, &SocketAddr::new(src.parse().unwrap(), 0)).unwrap();
+    connect(&fd, &addr).unwrap();
+    let mut s = TcpStream::from(fd);
+    s.set_read_timeout(Some(WAIT)).unwrap();
+    s.write_all(input).unwrap();
+    String::from_utf8(read_to_eof(&mut s)).unwrap()
+}
+
+#[test]
+fn a_full_table_says_so_and_stores_nothing_more() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir);
+    let path = db.to_str().unwrap();
+    let server = serve(
+        &[
+            "ident",
+            "--port",
+            "0",
+            "--host",
+            "127.0.0.1",
+            "--db",
+            path,
+            "--max-names",
+            "2",
+        ],
+        1,
+    );
+    let addr = server.addr();
+    assert_eq!(
+        talk_from("127.0.0.1", addr, b"Ann\n"),
+        "What is your name?\nNice to meet you, Ann!\n"
+    );
+    assert_eq!(
+        talk_from("127.0.0.2", addr, b"Bo\n"),
+        "What is your name?\nNice to meet you, Bo!\n"
+    );
+    // A third address is told at once; nothing it sends is stored.
+    assert_eq!(
+        talk_from("127.0.0.3", addr, b"Cy\n"),
+        "Sorry, I cannot remember any more names.\n"
+    );
+    server.wait_log("no room in the name table for a new address (--max-names)");
+    assert_eq!(
+        std::fs::read_to_string(&db).unwrap(),
+        "127.0.0.1\tAnn\n127.0.0.2\tBo\n"
+    );
+    // Those it knows are still greeted.
+    assert_eq!(talk_from("127.0.0.2", addr, b""), "Hello again, Bo!\n");
+}

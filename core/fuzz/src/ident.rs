@@ -4,7 +4,7 @@
 use crate::drive::Driver;
 use arbitrary::Arbitrary;
 use socklab_core::CloseReason;
-use socklab_core::ident::{INVALID, Ident, QUESTION, valid_name};
+use socklab_core::ident::{FULL, INVALID, Ident, QUESTION, valid_name};
 
 /// One step.
 #[derive(Arbitrary, Debug)]
@@ -39,6 +39,7 @@ pub fn session(input: Input) {
         assert_eq!(d.closed(), Some(CloseReason::Finished));
         return;
     }
+    full(&input.ops);
     let mut d = Driver::new(Ident::unknown(), 0);
     let mut taken: Option<String> = None;
     let mut stored = None;
@@ -85,4 +86,24 @@ pub fn session(input: Input) {
     } else {
         assert!(stored != Some(true) || d.closed().is_none());
     }
+}
+
+/// The same steps against a table with no room: the session says so, asks nothing,
+/// stores nothing, and nothing the peer sends changes that.
+fn full(ops: &[Op]) {
+    let mut d = Driver::new(Ident::full(), 0);
+    for op in ops {
+        match op {
+            Op::Input(b) => d.input(b),
+            Op::Drain(n) => {
+                d.drain(*n as usize);
+            }
+            Op::Eof => d.eof(),
+            Op::PollStore => assert_eq!(d.s.poll_store(), None),
+            Op::Stored(ok) => d.s.handle_stored(*ok),
+        }
+    }
+    d.drain_all();
+    assert_eq!(d.out, format!("{FULL}\n").as_bytes());
+    assert_eq!(d.closed(), Some(CloseReason::Finished));
 }

@@ -8,7 +8,8 @@
 //! ```
 //!
 //! The frontend looks the peer's address up before opening the session (it owns the
-//! table) and chooses [`Ident::known`] or [`Ident::unknown`]. For an unknown client the
+//! table) and chooses [`Ident::known`] or [`Ident::unknown`] (or [`Ident::full`] when
+//! the table has no room for another address). For an unknown client the
 //! session reads one line; a valid name becomes a store request
 //! ([`poll_store`](Ident::poll_store)) and the greeting waits for
 //! [`handle_stored`](Ident::handle_stored), so a client that was told
@@ -19,7 +20,7 @@ use core::fmt::Write as _;
 use heapless::String;
 
 use super::name::{MAX_NAME_BYTES, valid_name};
-use super::{INVALID, QUESTION};
+use super::{FULL, INVALID, QUESTION};
 use crate::line::{LineReader, MAX_LINE_BUF};
 use crate::outbuf::OutBuf;
 use crate::session::{CloseReason, Session};
@@ -65,6 +66,14 @@ impl Ident {
     pub fn unknown() -> Self {
         let mut s = Self::with_state(State::Asking);
         let _ = writeln!(Wr(&mut s.out), "{QUESTION}");
+        s
+    }
+
+    /// A client not in the table, when the table has no room for it: say so and close
+    /// without asking (nothing it could answer would be remembered).
+    pub fn full() -> Self {
+        let mut s = Self::with_state(State::Closed(CloseReason::Finished));
+        let _ = writeln!(Wr(&mut s.out), "{FULL}");
         s
     }
 
@@ -193,6 +202,19 @@ mod tests {
         let mut s = Ident::known("Ann");
         assert_eq!(&drain(&mut s)[..], b"Hello again, Ann!\n");
         assert_eq!(s.close_reason(), Some(CloseReason::Finished));
+    }
+
+    #[test]
+    fn full_says_so_and_asks_nothing() {
+        let mut s = Ident::full();
+        assert_eq!(
+            &drain(&mut s)[..],
+            b"Sorry, I cannot remember any more names.\n"
+        );
+        assert_eq!(s.close_reason(), Some(CloseReason::Finished));
+        s.handle_input(T, b"Ann\n");
+        assert_eq!(s.poll_store(), None);
+        assert!(drain(&mut s).is_empty());
     }
 
     #[test]

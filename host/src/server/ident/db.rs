@@ -24,10 +24,21 @@ pub fn normalise(ip: IpAddr) -> IpAddr {
     ip.to_canonical()
 }
 
+/// Default `--max-names`: far more than a lab has clients, small enough that the file
+/// (rewritten whole for every new name) stays under a megabyte.
+pub const MAX_NAMES: usize = 10_000;
+
+/// At most this many names for addresses in one IPv6 /64. One host can use every
+/// address of its /64, so without this a single peer could take the whole table; a
+/// lab network is one /64 with fewer machines than this.
+pub const MAX_NAMES_PER_64: usize = 256;
+
 /// The table and its file.
 #[derive(Debug)]
 pub struct IdentDb {
     path: PathBuf,
+    /// New addresses are refused once the table holds this many (`--max-names`).
+    max_names: usize,
     names: Mutex<BTreeMap<IpAddr, String>>,
     /// Held for a whole rewrite, so writes never interleave and each one starts from
     /// the table as the previous one left it. Separate from `names` so that the event
@@ -77,11 +88,26 @@ impl IdentDb {
         loaded.names = names.len();
         let db = IdentDb {
             path: path.to_owned(),
+            max_names: MAX_NAMES,
             names: Mutex::new(names),
             writer: Mutex::new(()),
             log: OnceLock::new(),
         };
         Ok((db, loaded))
+    }
+
+    /// Refuse new addresses once the table holds `max` names (a table loaded from a
+    /// bigger file keeps every entry; it just learns no more).
+    pub fn with_max_names(mut self, max: usize) -> Self {
+        self.max_names = max;
+        self
+    }
+
+    /// Whether a name for `ip` (already [`normalise`]d) could be stored now: it is
+    /// already in the table, or there is room for it — under `--max-names` overall and
+    /// under [`MAX_NAMES_PER_64`] in its IPv6 /64.
+    pub fn has_room(&self, ip: IpAddr) -> bool {
+        room(&lock(&self.names), ip, self.max_names)
     }
 
     /// Report stores and failures to `log` from now on.
@@ -109,6 +135,15 @@ impl IdentDb {
     pub fn store(&self, ip: IpAddr, name: &str) -> io::Result<()> {
         let _writing = lock(&self.writer);
         let mut table = lock(&self.names).clone();
+        // Checked again here: other connections may have filled the table since this
+        // one was asked its name.
+        if !room(&table, ip, self.max_names) {
+            return Err(io::Error::other(format!(
+                "the name table is full ({} names, --max-names {}, at most {MAX_NAMES_PER_64} per IPv6 /64)",
+                table.len(),
+                self.max_names
+            )));
+        }
         table.insert(ip, name.to_owned());
         let mut text = String::new();
         for (ip, name) in &table {
@@ -120,6 +155,25 @@ impl IdentDb {
         write_atomically(&self.path, text.as_bytes())?;
         lock(&self.names).insert(ip, name.to_owned());
         Ok(())
+    }
+}
+
+fn room(table: &BTreeMap<IpAddr, String>, ip: IpAddr, max: usize) -> bool {
+    if table.contains_key(&ip) {
+        return true;
+    }
+    if table.len() >= max {
+        return false;
+    }
+    match ip {
+        IpAddr::V4(_) => true,
+        IpAddr::V6(v6) => {
+            // Addresses sort by their bytes, so a /64 is one contiguous range of keys.
+            const HOST: u128 = u64::MAX as u128;
+            let first = IpAddr::V6((u128::from(v6) & !HOST).into());
+            let last = IpAddr::V6((u128::from(v6) | HOST).into());
+            table.range(first..=last).count() < MAX_NAMES_PER_64
+        }
     }
 }
 
@@ -197,6 +251,53 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["db.tsv"]);
+    }
+
+    #[test]
+    fn a_full_table_learns_no_more_and_keeps_what_it_has() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.tsv");
+        let (db, _) = IdentDb::open(&path).unwrap();
+        let db = db.with_max_names(2);
+        let a = |s: &str| s.parse::<IpAddr>().unwrap();
+        db.store(a("10.0.0.1"), "Ann").unwrap();
+        db.store(a("10.0.0.2"), "Bo").unwrap();
+        assert!(!db.has_room(a("10.0.0.3")));
+        assert!(
+            db.has_room(a("10.0.0.1")),
+            "a known address always has its place"
+        );
+        let err = db.store(a("10.0.0.3"), "Cy").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "the name table is full (2 names, --max-names 2, at most 256 per IPv6 /64)"
+        );
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "10.0.0.1\tAnn\n10.0.0.2\tBo\n"
+        );
+        assert_eq!(db.lookup(a("10.0.0.3")), None);
+    }
+
+    #[test]
+    fn one_ipv6_slash_64_cannot_take_the_table() {
+        let dir = tempfile::tempdir().unwrap();
+        let (db, _) = IdentDb::open(&dir.path().join("db.tsv")).unwrap();
+        let mut text = String::new();
+        for i in 0..MAX_NAMES_PER_64 {
+            text.push_str(&format!("2001:db8:0:1::{i:x}\tN{i}\n"));
+        }
+        let path = dir.path().join("full64.tsv");
+        fs::write(&path, text).unwrap();
+        let (db2, loaded) = IdentDb::open(&path).unwrap();
+        assert_eq!(loaded.names, MAX_NAMES_PER_64);
+        let a = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert!(!db2.has_room(a("2001:db8:0:1::ffff")));
+        assert!(db2.has_room(a("2001:db8:0:2::1")), "another /64");
+        assert!(db2.has_room(a("10.0.0.1")));
+        db2.store(a("2001:db8:0:2::1"), "Other").unwrap();
+        assert!(db2.store(a("2001:db8:0:1::ffff"), "More").is_err());
+        drop(db);
     }
 
     #[test]

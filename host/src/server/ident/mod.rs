@@ -86,7 +86,17 @@ impl Service for IdentService {
         let ip = db::normalise(peer.ip());
         let core = match self.db.lookup(ip) {
             Some(name) => Ident::known(&name),
-            None => Ident::unknown(),
+            None if self.db.has_room(ip) => Ident::unknown(),
+            None => {
+                if let Some(log) = self.db.logger() {
+                    log.event(
+                        "ident",
+                        peer,
+                        format_args!("no room in the name table for a new address (--max-names)"),
+                    );
+                }
+                Ident::full()
+            }
         };
         let s = PooledIdent::new(core, Some(ip), self.store(), wake);
         Box::new(Idle::new(s, now, self.idle))
