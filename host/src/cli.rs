@@ -239,6 +239,9 @@ struct AuthFlags {
     #[arg(long, value_name = "S", default_value_t = socklab_core::auth::DEFAULT_TOKEN_TTL,
           value_parser = clap::value_parser!(u64).range(1..))]
     token_ttl: u64,
+    /// Accept at most N users; REGISTER beyond that answers `ERR busy`.
+    #[arg(long, value_name = "N", default_value_t = server::auth::session::MAX_USERS)]
+    max_users: usize,
     /// Argon2id memory in KiB (tests only; the default is OWASP's 19456).
     #[arg(long, value_name = "KIB", default_value_t = 19 * 1024, hide = true)]
     argon2_memory: u32,
@@ -254,7 +257,7 @@ impl AuthFlags {
             passes: self.argon2_passes,
         };
         let ttl = std::time::Duration::from_secs(self.token_ttl);
-        AuthService::new(dir, ttl, cost, idle)
+        Ok(AuthService::new(dir, ttl, cost, idle)?.with_max_users(self.max_users))
     }
 }
 

@@ -400,3 +400,50 @@ fn slow_hashes_never_stall_the_loop() {
         assert!(line.starts_with("OK "), "{line}");
     }
 }
+
+#[test]
+fn a_full_user_table_says_busy_and_closes() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = cheap(dir.path(), &["--max-users", "1"]);
+    let mut a = client(&server);
+    assert_eq!(say(&mut a, "REGISTER alice password1"), "OK registered\n");
+    let mut b = client(&server);
+    assert_eq!(
+        say(&mut b, "REGISTER bob password2"),
+        "ERR busy server full\n"
+    );
+    // §5: after `busy` the connection does not stay usable.
+    assert_eq!(read_to_eof(&mut b), b"");
+    server.wait_log("REGISTER refused: the user table is full (--max-users 1)");
+    let users = std::fs::read_to_string(dir.path().join("users")).unwrap();
+    assert!(
+        users.contains("alice\t") && !users.contains("bob"),
+        "{users}"
+    );
+    // Those who exist still log in.
+    let mut c = client(&server);
+    login(&mut c, "alice", "password1");
+}
+
+#[test]
+fn one_user_keeps_at_most_16_sessions_and_loses_the_oldest() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = cheap(dir.path(), &[]);
+    let mut a = client(&server);
+    assert_eq!(say(&mut a, "REGISTER alice password1"), "OK registered\n");
+    let tokens: Vec<String> = (0..17)
+        .map(|_| {
+            // The expiry has millisecond resolution: keep logins apart so "oldest" is
+            // well defined.
+            thread::sleep(Duration::from_millis(3));
+            login(&mut a, "alice", "password1")
+        })
+        .collect();
+    let sessions = std::fs::read_to_string(dir.path().join("sessions")).unwrap();
+    assert_eq!(sessions.lines().filter(|l| !l.starts_with('#')).count(), 16);
+    let mut b = client(&server);
+    assert_eq!(say(&mut b, &format!("TOKEN {}", tokens[0])), BAD_TOKEN);
+    for t in &tokens[1..] {
+        assert_eq!(say(&mut b, &format!("TOKEN {t}")), "OK alice\n");
+    }
+}

@@ -47,6 +47,8 @@ pub enum Answer {
     Io,
     /// `ERR throttled` for a LOGIN (honest otherwise).
     Throttled,
+    /// `ERR busy` for a REGISTER: no room for another user (honest otherwise).
+    Full,
 }
 
 /// One step.
@@ -162,6 +164,7 @@ pub fn session(input: Input) {
                         (Owned::Login(..), Answer::Throttled) => {
                             Reply::Failed(ErrorCode::Throttled)
                         }
+                        (Owned::Register(..), Answer::Full) => Reply::Failed(ErrorCode::Busy),
                         (Owned::Register(u, p), _) => {
                             if b.passwords.contains_key(u) {
                                 Reply::Failed(ErrorCode::UserExists)
@@ -239,6 +242,10 @@ pub fn session(input: Input) {
                     check_done = matches!((&req, reply), (Owned::Check(_), Reply::Done));
                     d.s.handle_reply(Instant::from_millis(now), reply);
                     d.sync();
+                    if reply == Reply::Failed(ErrorCode::Busy) {
+                        // §5: `busy` does not leave the connection usable.
+                        assert!(d.closed().is_some(), "still open after ERR busy");
+                    }
                     d.offer();
                 }
             }

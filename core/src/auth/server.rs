@@ -218,6 +218,11 @@ impl Auth {
                     self.logged_in_until = None;
                 }
                 self.err(code);
+                // §5: after `busy` the connection does not stay usable (a backend
+                // says it when it has no room, e.g. for another user).
+                if code == ErrorCode::Busy {
+                    self.close = Some(CloseReason::Finished);
+                }
             }
             // A backend answering with the wrong kind of reply is a bug in it; say
             // `io` rather than guess.

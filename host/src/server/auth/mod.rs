@@ -64,11 +64,21 @@ impl AuthService {
                 hasher,
                 throttle: Mutex::new(Throttle::default()),
                 ttl,
+                max_users: session::MAX_USERS,
                 log: OnceLock::new(),
             }),
             pool: Arc::new(pool),
             idle,
         })
+    }
+
+    /// Refuse REGISTER once `max` users exist (`--max-users`). Call before the service
+    /// is cloned into the loops.
+    pub fn with_max_users(mut self, max: usize) -> Self {
+        if let Some(b) = Arc::get_mut(&mut self.backend) {
+            b.max_users = max;
+        }
+        self
     }
 
     /// Report to `log` from now on, starting with what was loaded.

@@ -26,6 +26,14 @@ use crate::log::Logger;
 use crate::pool::Pool;
 use crate::server::wake::Wake;
 
+/// Live sessions one user may have at once (phones, laptops, lab machines...). A
+/// LOGIN past it ends that user's oldest session.
+pub const MAX_SESSIONS_PER_USER: usize = 16;
+
+/// Default `--max-users`: far more than a lab has students, and it keeps the user file
+/// (rewritten whole on every change) around a megabyte.
+pub const MAX_USERS: usize = 10_000;
+
 /// What every connection's backend shares.
 #[derive(Debug)]
 pub struct Backend {
@@ -37,6 +45,8 @@ pub struct Backend {
     pub throttle: Mutex<Throttle>,
     /// `--token-ttl`.
     pub ttl: std::time::Duration,
+    /// `--max-users`: REGISTER beyond it is refused with `ERR busy`.
+    pub max_users: usize,
     /// The server log, once it exists: failed saves and lockouts are reported there,
     /// never a password, a token or a hash.
     pub log: OnceLock<Logger>,
@@ -138,14 +148,35 @@ impl Handle {
         };
         match job {
             Job::Register(user, password) => {
-                if b.store.lock().users.contains_key(user) {
-                    return Err(ErrorCode::UserExists);
+                let full = || {
+                    if let Some(log) = b.log.get() {
+                        let what = format_args!(
+                            "REGISTER refused: the user table is full (--max-users {})",
+                            b.max_users
+                        );
+                        log.event("auth", peer, what);
+                    }
+                    ErrorCode::Busy
+                };
+                {
+                    let t = b.store.lock();
+                    if t.users.contains_key(user) {
+                        return Err(ErrorCode::UserExists);
+                    }
+                    if t.users.len() >= b.max_users {
+                        return Err(full());
+                    }
                 }
                 let phc = b.hasher.hash(password).map_err(|_| ErrorCode::Io)?;
                 {
                     let mut t = b.store.lock();
                     if t.users.contains_key(user) {
                         return Err(ErrorCode::UserExists);
+                    }
+                    // Checked again: others may have registered during the hash.
+                    if t.users.len() >= b.max_users {
+                        drop(t);
+                        return Err(full());
                     }
                     t.users.insert(user.clone(), phc);
                 }
@@ -193,10 +224,21 @@ impl Handle {
                     user: user.clone(),
                     expires: unix_ms().saturating_add(ttl),
                 };
-                b.store.lock().sessions.insert(hash.selector(), session);
+                let evicted = {
+                    let mut t = b.store.lock();
+                    t.sessions.insert(hash.selector(), session);
+                    // One user's sessions are bounded, so no peer with a password can
+                    // grow the table by logging in again and again: past the limit the
+                    // one closest to expiry (the oldest) ends.
+                    t.evict_over_limit(user, MAX_SESSIONS_PER_USER)
+                };
                 // §5: the session is durable before the client sees its token.
                 b.store.save_sessions().map_err(|e| {
-                    b.store.lock().sessions.remove(&hash.selector());
+                    let mut t = b.store.lock();
+                    t.sessions.remove(&hash.selector());
+                    if let Some(old) = evicted.clone() {
+                        t.sessions.insert(old.hash.selector(), old);
+                    }
                     io(e)
                 })?;
                 self.current = Some(hash);

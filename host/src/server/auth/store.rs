@@ -71,6 +71,17 @@ impl Tables {
             .filter(|s| s.hash.matches(hash) && now_ms < s.expires)
     }
 
+    /// If `user` has more than `limit` sessions, end the one that expires first (the
+    /// oldest) and return it.
+    pub fn evict_over_limit(&mut self, user: &str, limit: usize) -> Option<Session> {
+        let mine = self.sessions.values().filter(|s| s.user == user);
+        if mine.clone().count() <= limit {
+            return None;
+        }
+        let oldest = mine.min_by_key(|s| (s.expires, s.hash.0))?.hash.selector();
+        self.sessions.remove(&oldest)
+    }
+
     fn drop_expired(&mut self, now_ms: u64) {
         self.sessions.retain(|_, s| now_ms < s.expires);
     }
