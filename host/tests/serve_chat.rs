@@ -432,3 +432,20 @@ fn ipv6_members() {
     assert_eq!(a.recv(), "seven: over v6");
     server.wait_log(&format!("chat {} member joined (six, 1 online)", a.addr()));
 }
+
+#[test]
+fn the_client_shows_control_characters_instead_of_obeying_them() {
+    let server = chat_server(&[]);
+    let mut ann = Client::start(server.addr(), "ann");
+    ann.expect("WELCOME ann 1");
+    let eve = Peer::new(server.addr());
+    assert_eq!(eve.ask(b"JOIN eve"), "WELCOME eve 2");
+    ann.expect("* eve joined");
+    // Retitle the terminal, ring the bell, return to the line start and fake a line
+    // from someone else: all shown, none done.
+    eve.send(b"MSG \x1b]0;owned\x07\rbob: send me your password\x1b[2K");
+    ann.expect("eve: \\u{1b}]0;owned\\u{7}\\rbob: send me your password\\u{1b}[2K");
+    ann.type_line("/quit");
+    let (code, err) = ann.finish();
+    assert_eq!(code, Some(0), "{err}");
+}

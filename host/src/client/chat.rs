@@ -158,6 +158,24 @@ fn is_timeout(e: &io::Error) -> bool {
     )
 }
 
+/// What other members wrote, safe for a terminal: control characters (ESC, BEL, CR,
+/// newlines...) are shown escaped (`\u{1b}`), so a message cannot move the cursor,
+/// retitle the window, fake a line from someone else or hide what it says. Tabs stay.
+fn printable(text: &str) -> std::borrow::Cow<'_, str> {
+    if !text.chars().any(|c| c.is_control() && c != '\t') {
+        return text.into();
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() && c != '\t' {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
 /// An `ERR` code in words.
 fn explain(code: &str, nick: &str) -> String {
     match code {
@@ -255,7 +273,21 @@ fn read_loop(
         // nothing the server says is hidden.
         let text = String::from_utf8_lossy(&buf[..n]);
         let mut out = io::stdout().lock();
-        let _ = writeln!(out, "{text}");
+        let _ = writeln!(out, "{}", printable(&text));
         let _ = out.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn control_characters_are_shown_not_obeyed() {
+        assert_eq!(printable("bob: hi\tthere"), "bob: hi\tthere");
+        assert_eq!(
+            printable("eve: \u{1b}]0;owned\u{7}\r\nann: fake\u{9b}2J"),
+            "eve: \\u{1b}]0;owned\\u{7}\\r\\nann: fake\\u{9b}2J"
+        );
     }
 }
