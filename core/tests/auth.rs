@@ -211,3 +211,17 @@ mod properties {
         }
     }
 }
+
+#[test]
+fn a_backend_with_no_room_says_busy_and_the_connection_ends() {
+    let mut a = Auth::new(Instant::ZERO);
+    let out = run(
+        &mut a,
+        Instant::ZERO,
+        b"REGISTER bob password1\nWHOAMI\n",
+        &mut |_| Reply::Failed(ErrorCode::Busy),
+    );
+    // The greeting, the refusal, and nothing for the line after it.
+    assert_eq!(out, "OK socklab-auth 1\nERR busy server full\n");
+    assert_eq!(a.close_reason(), Some(socklab_core::CloseReason::Finished));
+}
