@@ -8,7 +8,8 @@
 //! before a restart), WHOAMI, PASSWD (both lines), LOGOUT and lines that are not UTF-8;
 //! connections are dropped and reopened from other peers (IPv4, the same IPv4 mapped
 //! into IPv6, two IPv6 addresses of one /64 and one of another), and the service is
-//! restarted on the same folder. User names come from the §5 alphabet (including `-`,
+//! restarted on the same folder, also after a crash in the middle of rewriting both
+//! files (their temporaries left half written). User names come from the §5 alphabet (including `-`,
 //! `.`, `..`, 32 characters) and from outside it (unicode, TAB, NUL, `;`, 33
 //! characters); passwords are arbitrary UTF-8 of 8..=128 bytes (spaces, TABs, CRs and
 //! other controls, multi-byte characters) with some just outside the limits.
@@ -184,6 +185,11 @@ enum Op {
         peer: usize,
     },
     Restart,
+    /// The server is killed while it rewrites both files: their temporaries (another
+    /// pid's) are left half written, then it starts again.
+    CrashRestart {
+        cut: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -206,6 +212,7 @@ fn op() -> impl Strategy<Value = Op> {
         }),
         2 => (c, i).prop_map(|(c, peer)| Op::Reconnect { c, peer }),
         1 => Just(Op::Restart),
+        1 => any::<usize>().prop_map(|cut| Op::CrashRestart { cut }),
     ]
 }
 
@@ -595,8 +602,16 @@ fn run(users: &[String], pws: &[String], ops: &[Op]) -> TestCaseResult {
                 m.conns[*c] = (peer, None);
                 w.conns[*c] = Conn::open(&mut w.service, peer)?;
             }
-            Op::Restart => {
+            Op::Restart | Op::CrashRestart { .. } => {
                 drop(w);
+                if let Op::CrashRestart { cut } = op {
+                    for name in ["users", "sessions"] {
+                        let mut text = std::fs::read(dir.join(name)).unwrap_or_default();
+                        text.extend_from_slice(b"new-user\t$argon2id$v=19$m=8,t=1,p=1$x$y\n");
+                        text.truncate(cut % (text.len() + 1));
+                        std::fs::write(dir.join(format!(".tmp-{name}-999999-7")), text).unwrap();
+                    }
+                }
                 m.failures.clear();
                 m.blocked.clear();
                 w = World::start(&dir, &log, &mut m)?;

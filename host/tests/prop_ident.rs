@@ -1,17 +1,19 @@
 //! Model-based property tests of the ident name table (`server::ident::db`) and the
 //! service that fills it (issue 6).
 //!
-//! `ident_table_matches_the_model`: arbitrary visits of peers (IPv4, IPv6,
-//! IPv4-mapped and IPv4-compatible IPv6, from a small pool so they repeat, and arbitrary
-//! ones) to a real `IdentService`, each opened with `Service::open_from` as the event loop
-//! does and answered with an arbitrary name line (valid names with spaces around,
-//! arbitrary unicode, arbitrary bytes, a CR before the LF, over-long names); pairs of
-//! visits opened before either answers; restarts that reload the file. After every step
-//! the greeting is the one the model predicts (`Hello again, <stored name>!`, or the
-//! question then `Nice to meet you, <name>!` / `Sorry, ...`), the table answers every
-//! lookup as the model does, the file is exactly the model's `ip<TAB>name` lines in
-//! address order, and no temporary is left next to it; after every restart the loaded
-//! table equals the model with nothing skipped.
+//! `ident_table_matches_the_model`: arbitrary visits of peers (IPv4, IPv6, IPv4-mapped
+//! and IPv4-compatible IPv6, from a small pool so they repeat, and arbitrary ones) to a
+//! real `IdentService`, each opened with `Service::open_from` as the event loop does and
+//! answered with an arbitrary name line (valid names with spaces around, arbitrary
+//! unicode, arbitrary bytes, a CR before the LF, over-long names); pairs of visits
+//! opened before either answers; restarts that reload the file, also after a crash in
+//! the middle of a rewrite (the killed writer's temporary left behind, cut anywhere).
+//! After every step the greeting is the one the model predicts (`Hello again, <stored
+//! name>!`, or the question then `Nice to meet you, <name>!` / `Sorry, ...`), the table
+//! answers every lookup as the model does, the file is exactly the model's
+//! `ip<TAB>name` lines in address order, and no temporary is left next to it (a restart
+//! removes the killed writer's); after every restart the loaded table equals the model
+//! with nothing skipped.
 //!
 //! `hand_edited_files_load_as_documented`: files made of good lines, duplicate
 //! addresses, lines without a TAB, bad addresses, empty / over-long / control-character
@@ -121,6 +123,13 @@ enum Op {
     },
     /// Stop the service and load the file again.
     Restart,
+    /// The server is killed while it rewrites the file for `peer` (its temporary is
+    /// half written, the rename never happens), then started again.
+    CrashRestart {
+        peer: IpAddr,
+        name: String,
+        cut: usize,
+    },
 }
 
 fn op() -> impl Strategy<Value = Op> {
@@ -130,6 +139,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (any_ip(), any_ip(), name_line(), name_line())
             .prop_map(|(a, b, line_a, line_b)| Op::Both { a, b, line_a, line_b }),
         2 => Just(Op::Restart),
+        1 => (any_ip(), valid_name_text(), any::<usize>())
+            .prop_map(|(peer, name, cut)| Op::CrashRestart { peer, name, cut }),
     ]
 }
 
@@ -323,6 +334,22 @@ fn run(ops: &[Op]) -> TestCaseResult {
             Op::Restart => {
                 let model = std::mem::take(&mut w.model);
                 drop(w);
+                w = World::start(&path, model)?;
+            }
+            Op::CrashRestart { peer, name, cut } => {
+                // What the writer of a killed server (another pid) leaves: the new table
+                // in its temporary, cut anywhere; the file itself is the old one.
+                let mut table = w.model.clone();
+                table.insert(normalise(*peer), name.clone());
+                let mut text: Vec<u8> = table
+                    .iter()
+                    .flat_map(|(ip, name)| format!("{ip}\t{name}\n").into_bytes())
+                    .collect();
+                text.truncate(cut % (text.len() + 1));
+                let temp = path.with_file_name(".ident.tsv.socklab-tmp-999999");
+                let model = std::mem::take(&mut w.model);
+                drop(w);
+                std::fs::write(&temp, text).unwrap();
                 w = World::start(&path, model)?;
             }
         }
