@@ -28,7 +28,8 @@
 //! be the model's, byte for byte (`READY`, `EXISTS <size>`, `OK <size> <crc32>`, `ERR
 //! busy`, `ERR too-large`, `DATA` and the bytes, the listing); after every step, once the
 //! pool has run the clean-up of dropped connections, the folder holds exactly the
-//! committed files plus one temporary per upload still open. Cases: 64, at most 30 steps.
+//! committed files plus one temporary per upload still open, and nothing appeared next
+//! to it. Cases: 64, at most 30 steps.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -1042,6 +1043,12 @@ fn run_sessions(names: &[String], ops: &[Wire]) -> TestCaseResult {
             let on_disk = std::fs::read(place.store().join(name)).unwrap();
             prop_assert!(on_disk == *content, "{:?} on disk differs", name);
         }
+        let mut outside: Vec<String> = std::fs::read_dir(place.root.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        outside.sort();
+        prop_assert_eq!(outside, ["outside", "store"], "next to the folder");
     }
     Ok(())
 }
