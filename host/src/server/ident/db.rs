@@ -3,7 +3,8 @@
 //! The whole table lives in memory (a lab server knows a few hundred clients); the file
 //! is read once at start and rewritten whole for every new name: a temporary next to
 //! it, `fsync`, `rename` over the file, `fsync` of the folder. A crash at any moment
-//! leaves either the old file or the new one, never half of one, and once
+//! leaves either the old file or the new one, never half of one (a temporary it leaves
+//! is removed by the next [`IdentDb::open`]), and once
 //! [`IdentDb::store`] returns `Ok` the pair survives a power cut.
 
 use std::collections::BTreeMap;
@@ -86,6 +87,7 @@ impl IdentDb {
             Err(e) => return Err(e),
         }
         loaded.names = names.len();
+        remove_stale_temporaries(path);
         let db = IdentDb {
             path: path.to_owned(),
             max_names: MAX_NAMES,
@@ -185,19 +187,47 @@ fn parse_line(line: &[u8]) -> Option<(IpAddr, &str)> {
     Some((normalise(ip), name))
 }
 
-/// Replace `path` with `bytes`: temporary, fsync, rename, fsync of the folder. The
-/// temporary is removed if anything fails.
-pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = match path.parent() {
+/// The folder `path` is in.
+fn folder(path: &Path) -> &Path {
+    match path.parent() {
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
+    }
+}
+
+/// How the temporaries of `path` start: `.<file name>.socklab-tmp-` (then the pid).
+fn temp_prefix(path: &Path) -> Option<std::ffi::OsString> {
+    let mut prefix = std::ffi::OsString::from(".");
+    prefix.push(path.file_name()?);
+    prefix.push(".socklab-tmp-");
+    Some(prefix)
+}
+
+/// Remove what a writer killed between creating its temporary and renaming it left
+/// behind, whatever its pid: two servers sharing one file are not supported (each
+/// rewrites the whole file from its own table, so they would undo each other's names
+/// anyway). Best effort: the table was read, and a folder that cannot be listed will
+/// fail the first store anyway.
+fn remove_stale_temporaries(path: &Path) {
+    let (Some(prefix), Ok(entries)) = (temp_prefix(path), fs::read_dir(folder(path))) else {
+        return;
     };
-    let file_name = path
-        .file_name()
+    let prefix = prefix.as_encoded_bytes();
+    for e in entries.flatten() {
+        if e.file_name().as_encoded_bytes().starts_with(prefix) {
+            let _ = fs::remove_file(e.path());
+        }
+    }
+}
+
+/// Replace `path` with `bytes`: temporary, fsync, rename, fsync of the folder. The
+/// temporary is removed if anything fails (and by the next [`IdentDb::open`] if the
+/// process dies first).
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    let dir = folder(path);
+    let mut tmp_name = temp_prefix(path)
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
-    let mut tmp_name = std::ffi::OsString::from(".");
-    tmp_name.push(file_name);
-    tmp_name.push(format!(".socklab-tmp-{}", std::process::id()));
+    tmp_name.push(std::process::id().to_string());
     let tmp = dir.join(tmp_name);
     let result = (|| {
         let mut f = File::create(&tmp)?;
@@ -251,6 +281,39 @@ mod tests {
             .map(|e| e.unwrap().file_name())
             .collect();
         assert_eq!(names, ["db.tsv"]);
+    }
+
+    /// Found by `tests/prop_ident.rs` (a crash while the file is rewritten): the
+    /// temporary of a killed writer stayed in the folder forever, since the next
+    /// server has another pid and never reuses the name.
+    #[test]
+    fn a_killed_writers_temporary_is_removed_at_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db.tsv");
+        fs::write(&path, "1.2.3.4\tAnn\n").unwrap();
+        let stale = dir.path().join(".db.tsv.socklab-tmp-999999");
+        fs::write(&stale, "1.2.3.4\tAnn\n5.6.7.8\tB").unwrap();
+        // Not ours: another file's temporary, and a name that only looks alike.
+        fs::write(dir.path().join(".other.tsv.socklab-tmp-1"), "x").unwrap();
+        fs::write(dir.path().join("db.tsv.socklab-tmp-1"), "x").unwrap();
+        let (db, loaded) = IdentDb::open(&path).unwrap();
+        assert_eq!(
+            loaded,
+            Loaded {
+                names: 1,
+                skipped: 0
+            }
+        );
+        assert_eq!(db.lookup("5.6.7.8".parse().unwrap()), None);
+        let mut names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().into_string().unwrap())
+            .collect();
+        names.sort();
+        assert_eq!(
+            names,
+            [".other.tsv.socklab-tmp-1", "db.tsv", "db.tsv.socklab-tmp-1"]
+        );
     }
 
     #[test]
