@@ -368,6 +368,18 @@ fn login(w: &mut World, m: &mut Model, c: usize, user: &str, pw: &str) -> TestCa
             prop_assert!(!m.issued.iter().any(|t| t == token), "token issued twice");
             m.live.insert(token.to_owned(), user.to_owned());
             m.issued.push(token.to_owned());
+            // A user keeps at most 16 sessions: the 17th login ends the oldest. (After
+            // a restart the server tells "oldest" by expiry, which ties only for more
+            // than 16 logins of one user within a millisecond.)
+            let mine: Vec<&String> = m
+                .issued
+                .iter()
+                .filter(|t| m.live.get(*t).is_some_and(|u| u == user))
+                .collect();
+            if mine.len() > socklab::server::auth::session::MAX_SESSIONS_PER_USER {
+                let oldest = mine[0].clone();
+                m.live.remove(&oldest);
+            }
             m.secrets.insert(token.to_owned());
             m.conns[c].1 = Some(token.to_owned());
         }

@@ -223,13 +223,14 @@ impl Handle {
                     hash,
                     user: user.clone(),
                     expires: unix_ms().saturating_add(ttl),
+                    issued: 0, // numbered by add_session
                 };
                 let evicted = {
                     let mut t = b.store.lock();
-                    t.sessions.insert(hash.selector(), session);
+                    t.add_session(session);
                     // One user's sessions are bounded, so no peer with a password can
                     // grow the table by logging in again and again: past the limit the
-                    // one closest to expiry (the oldest) ends.
+                    // oldest ends.
                     t.evict_over_limit(user, MAX_SESSIONS_PER_USER)
                 };
                 // §5: the session is durable before the client sees its token.

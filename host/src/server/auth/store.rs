@@ -52,6 +52,10 @@ pub struct Session {
     pub user: String,
     /// Expiry, Unix ms.
     pub expires: u64,
+    /// Creation order (set by [`Tables::add_session`]; sessions loaded at start are
+    /// numbered by expiry), so "a user's oldest session" is well defined even for
+    /// logins within one millisecond. Not stored.
+    pub issued: u64,
 }
 
 /// The tables.
@@ -61,6 +65,8 @@ pub struct Tables {
     pub users: HashMap<String, String>,
     /// Token-hash selector → session.
     pub sessions: HashMap<[u8; 16], Session>,
+    /// The next [`Session::issued`].
+    next_issued: u64,
 }
 
 impl Tables {
@@ -71,14 +77,20 @@ impl Tables {
             .filter(|s| s.hash.matches(hash) && now_ms < s.expires)
     }
 
-    /// If `user` has more than `limit` sessions, end the one that expires first (the
-    /// oldest) and return it.
+    /// Add a new session, numbered after every earlier one.
+    pub fn add_session(&mut self, mut s: Session) {
+        s.issued = self.next_issued;
+        self.next_issued += 1;
+        self.sessions.insert(s.hash.selector(), s);
+    }
+
+    /// If `user` has more than `limit` sessions, end the oldest and return it.
     pub fn evict_over_limit(&mut self, user: &str, limit: usize) -> Option<Session> {
         let mine = self.sessions.values().filter(|s| s.user == user);
         if mine.clone().count() <= limit {
             return None;
         }
-        let oldest = mine.min_by_key(|s| (s.expires, s.hash.0))?.hash.selector();
+        let oldest = mine.min_by_key(|s| s.issued)?.hash.selector();
         self.sessions.remove(&oldest)
     }
 
@@ -111,15 +123,21 @@ impl Store {
             }
             tables.users.insert(fields[0].clone(), fields[1].clone());
         }
+        let mut loaded = Vec::new();
         for (line, fields) in read_lines(&dir.join(SESSIONS), SESSIONS_HEADER, 3)? {
             let hash = TokenHash::from_hex(&fields[0]).ok_or_else(|| bad_line(SESSIONS, line))?;
             let expires = fields[2].parse().map_err(|_| bad_line(SESSIONS, line))?;
-            let s = Session {
+            loaded.push(Session {
                 hash,
                 user: fields[1].clone(),
                 expires,
-            };
-            tables.sessions.insert(hash.selector(), s);
+                issued: 0,
+            });
+        }
+        // The file is sorted by hash; the order of creation is best told by expiry.
+        loaded.sort_by_key(|s| (s.expires, s.hash.0));
+        for s in loaded {
+            tables.add_session(s);
         }
         tables.drop_expired(unix_ms());
         // Temporaries of a run that died mid-write are garbage.
@@ -261,8 +279,9 @@ mod tests {
                     hash: h,
                     user: "bob".into(),
                     expires: exp,
+                    issued: 0,
                 };
-                t.sessions.insert(h.selector(), s);
+                t.add_session(s);
             }
         }
         store.save_users().unwrap();
