@@ -348,6 +348,59 @@ fn the_log_holds_no_secret_even_with_vv() {
 /// logins is still unanswered. (An ordering, not a timing: were hashing done on the
 /// loop, every login would be answered before the probes behind them.) That an unknown
 /// user costs a verification is checked structurally in `server::auth::secret`.
+/// Argon2's memory is one buffer per hashing thread, reused: however many hashes run,
+/// the server holds at most its hashing threads × the cost. When the argon2 crate
+/// allocated 19 MiB per hash, glibc kept the freed buffers and a two-core server grew
+/// to 330 MiB after a dozen REGISTER/LOGIN pairs.
+#[test]
+fn argon2_memory_is_one_buffer_per_hashing_thread() {
+    if !Path::new("/proc/self/status").exists() {
+        return; // no /proc: nothing to measure
+    }
+    let rss = |pid: u32| -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    // The default (OWASP) cost: 19 MiB per hash.
+    let server = start(dir.path(), &[]);
+    let before = rss(server.pid());
+    // Two clients at once, so every hashing thread of a two-core machine gets work.
+    let clients: Vec<_> = (0..2)
+        .map(|c| {
+            let server_addr = server.addr();
+            thread::spawn(move || {
+                for i in 0..6 {
+                    let mut s = TcpStream::connect(server_addr).unwrap();
+                    s.set_read_timeout(Some(serve_support::WAIT)).unwrap();
+                    assert_eq!(read_line(&mut s), "OK socklab-auth 1\n");
+                    let (user, pw) = (format!("u{c}x{i}"), format!("password {c} {i}"));
+                    assert_eq!(
+                        say(&mut s, &format!("REGISTER {user} {pw}")),
+                        "OK registered\n"
+                    );
+                    login(&mut s, &user, &pw);
+                }
+            })
+        })
+        .collect();
+    for c in clients {
+        c.join().unwrap();
+    }
+    let after = rss(server.pid());
+    let threads = thread::available_parallelism().map_or(2, |n| n.get()) as u64;
+    // Each hashing thread's buffer (19,456 KiB) and 8 MiB for everything else.
+    let bound = before + threads * 19_456 + 8 * 1024;
+    eprintln!(
+        "auth RSS: {before} KiB at start, {after} KiB after 24 hashes ({threads} hashing threads)"
+    );
+    assert!(
+        after <= bound,
+        "{after} KiB after 24 Argon2 hashes, {before} KiB before: over {bound} KiB"
+    );
+}
+
 #[test]
 fn slow_hashes_never_stall_the_loop() {
     let dir = tempfile::tempdir().unwrap();

@@ -1,6 +1,7 @@
 //! `socklab serve files` over real sockets: every §3 transcript byte for byte, hostile
 //! names and planted links, interrupted uploads (closed, reset, SIGKILL), concurrent
-//! writers, a slow disk that must not stall other clients, and a full disk.
+//! writers, a slow disk that must not stall other clients, a full disk, and the memory
+//! an idle connection keeps.
 
 mod serve_support;
 
@@ -574,4 +575,54 @@ fn an_upload_cut_by_server_stop_or_idle_timeout_leaves_nothing() {
     assert!(server.wait_exit().success());
     assert_eq!(place.names(), ["doc"]);
     assert_eq!(place.read("doc").unwrap(), b"kept");
+}
+
+/// A connection between commands holds no transfer buffer: the 64 KiB download scratch,
+/// the upload chunk copy and the listing snapshot are freed when their transfer ends.
+/// Kept for the connection's life, they made each connection that had done a GET cost
+/// about 135 KiB instead of 70 (the session's own 64 KiB buffer, which stays), and one
+/// that had also uploaded 200.
+#[test]
+fn idle_connections_keep_no_transfer_buffers() {
+    const CONNS: usize = 200;
+    if !std::path::Path::new("/proc/self/status").exists() {
+        return; // no /proc: nothing to measure
+    }
+    let rss = |pid: u32| -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    };
+    let place = Place::new();
+    let server = place.serve(&[]);
+    let before = rss(server.pid());
+    let mut conns: Vec<TcpStream> = (0..CONNS).map(|_| connect(&server)).collect();
+    // One whole chunk, so a kept upload copy would be 64 KiB too.
+    let data = vec![b'x'; 64 * 1024];
+    let ok = format!("OK {} {}\n", data.len(), crc(&data));
+    // Every connection downloads; every tenth also uploads (each upload is an fsync)
+    // and lists.
+    for (i, s) in conns.iter_mut().enumerate() {
+        let name = format!("f{:03}", i / 10);
+        if i % 10 == 0 {
+            assert_eq!(put(s, &name, &data), ok);
+            say(s, b"LIST\n");
+            assert_eq!(read_line(s), format!("OK {}\n", i / 10 + 1));
+            for _ in 0..=i / 10 {
+                read_line(s);
+            }
+        }
+        say(s, format!("GET {name}\n").as_bytes());
+        assert_eq!(read_line(s), format!("DATA {}\n", data.len()));
+        assert_eq!(read_n(s, data.len()), data);
+    }
+    let after = rss(server.pid());
+    let each = (after - before) / CONNS as u64;
+    eprintln!(
+        "files: {before} KiB, {after} KiB with {CONNS} used idle connections: {each} KiB each"
+    );
+    assert!(
+        each <= 100,
+        "{each} KiB per idle files connection ({before} -> {after} KiB for {CONNS})"
+    );
 }

@@ -340,6 +340,11 @@ impl Storage for DirStorage {
 
     fn list_next(&mut self, name: &mut [u8; MAX_NAME]) -> Option<(u64, usize)> {
         let (n, size) = self.listing.next()?;
+        if self.listing.len() == 0 {
+            // The last entry: the listing's buffer (32 bytes an entry) goes now, not
+            // with the connection or its next LIST.
+            self.listing = Vec::new().into_iter();
+        }
         name[..n.len()].copy_from_slice(n.as_bytes());
         Some((size, n.len()))
     }
