@@ -118,3 +118,91 @@ fn upload_after_download_stores_only_the_payload() {
     drop(store);
     assert_eq!(disk.borrow().get("b"), Some(&b"xyz"[..]));
 }
+
+/// `files_pair` reproducer (`corpus/files_pair/seed-regress-list-while-replaced`), byte for
+/// byte. It decodes to: three sessions on one `RamDisk<4, 1024>` holding `a` (8 bytes);
+/// session 0 sends `PUT 1 a`, `OVERWRITE` (answered: `EXISTS 8`, `READY`); session 1
+/// sends `LIST`; session 0 sends `LIST`, whose first byte is the 1-byte payload; then
+/// everything is answered, session 0's commit before session 1's first listing entry.
+const LIST_WHILE_REPLACED: &[u8] = &[
+    0xa0, 0x0f, 0x3c, 0x01, 0x01, 0x00, 0x08, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0xff, 0x00, 0x00,
+    0x00, 0x00, 0x25, 0x49, 0x92, 0x24, 0x01, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00,
+    0x00, 0x00, 0xa0, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x6e, 0xdb, 0xb6,
+    0x6d, 0x01, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0xa0, 0x01, 0x00, 0x00, 0x00, 0x00,
+    0x01, 0x00, 0x00, 0x00, 0x00, 0x24, 0x01, 0x00, 0x01, 0x01, 0x00,
+];
+
+/// Feed `input` to `s`, answer its storage requests, and return its output.
+fn step_files(s: &mut Files<512>, store: &mut RamStore<'_, 4, 1024>, input: &[u8]) -> String {
+    let mut scratch = Scratch::<512>::new();
+    assert_eq!(s.handle_input(Instant::ZERO, input), input.len());
+    while let Some(req) = s.poll_storage() {
+        let reply = perform(store, req, &mut scratch);
+        s.handle_storage(reply);
+    }
+    let mut buf = [0u8; 4096];
+    let n = s.poll_output(&mut buf);
+    String::from_utf8_lossy(&buf[..n]).into_owned()
+}
+
+/// `RamStore`'s listing snapshot kept bare slot numbers. When another session committed
+/// a new version of a listed file before the listing reached it, the old slot was freed
+/// (nobody was reading it), and `list_next` then read whatever the slot held now: a free
+/// slot gave the entry `0 ` with an empty name (not a §3 line), and a slot already
+/// reused gave another upload's temporary — a name and a partial size that LIST must
+/// never show — or another file, out of order. The snapshot now remembers each slot's
+/// generation and skips slots freed since; the session then ends the listing as it ends
+/// any listing the store cut short (the count it sent cannot be kept).
+#[test]
+fn listing_never_reads_a_slot_freed_since_it_began() {
+    assert_eq!(LIST_WHILE_REPLACED.len(), 75);
+    let disk = RefCell::new(RamDisk::<4, 1024>::new());
+    {
+        let mut pre = RamStore::new(&disk);
+        pre.begin_write("a", WriteMode::Create).unwrap();
+        pre.write_chunk(&[b'p'; 8]).unwrap();
+        pre.commit().unwrap();
+    }
+    let (mut store_a, mut store_b, mut store_c) = (
+        RamStore::new(&disk),
+        RamStore::new(&disk),
+        RamStore::new(&disk),
+    );
+    let new = || Files::<512>::new(Instant::ZERO, FilesConfig::default());
+    let (mut a, mut b, mut c) = (new(), new(), new());
+    for (s, store) in [
+        (&mut a, &mut store_a),
+        (&mut b, &mut store_b),
+        (&mut c, &mut store_c),
+    ] {
+        assert_eq!(step_files(s, store, b""), "OK socklab-files 1\n");
+    }
+    assert_eq!(step_files(&mut a, &mut store_a, b"PUT 1 a\n"), "EXISTS 8\n");
+    assert_eq!(step_files(&mut a, &mut store_a, b"OVERWRITE\n"), "READY\n");
+    // B's listing starts: a snapshot of one file, `a` in slot 0.
+    let mut scratch = Scratch::<512>::new();
+    assert_eq!(b.handle_input(Instant::ZERO, b"LIST\n"), 5);
+    let req = b.poll_storage().unwrap();
+    let reply = perform(&mut store_b, req, &mut scratch);
+    b.handle_storage(reply);
+    let listing_next = b.poll_storage().is_some();
+    assert!(listing_next, "the first entry is asked for");
+    // A commits the new `a` (slot 1); the old slot 0 is freed. C's upload takes it.
+    assert!(step_files(&mut a, &mut store_a, b"L").starts_with("OK 1 "));
+    assert_eq!(step_files(&mut c, &mut store_c, b"PUT 2 b\n"), "READY\n");
+    assert_eq!(step_files(&mut c, &mut store_c, b"x"), "");
+    // B's first entry is read now: slot 0 holds C's temporary `b` (1 byte so far).
+    let reply = perform(
+        &mut store_b,
+        socklab_core::files::Request::ListNext,
+        &mut scratch,
+    );
+    b.handle_storage(reply);
+    let mut buf = [0u8; 4096];
+    let n = b.poll_output(&mut buf);
+    let out = String::from_utf8_lossy(&buf[..n]);
+    assert_eq!(out, "OK 1\n", "no entry from a slot that changed hands");
+    assert_eq!(b.close_reason(), Some(CloseReason::Finished));
+    assert_eq!(disk.borrow().get("a"), Some(&b"L"[..]));
+    assert_eq!(disk.borrow().get("b"), None);
+}

@@ -171,3 +171,36 @@ write('chat_server', 'two-members', u8(4) + u16(60000) + seq([
 write('chat_server', 'timeout', u8(4) + u16(1000) + seq([
     C_SEND(1, D_JOIN(0)), C_TX(9), C_SEND(2, D_JOIN(1)), C_TX(9), C_ADV(900), C_SEND(2, D_PING), C_TX(9),
     C_ADV(200), C_TIMEOUT, C_TX(9)]))
+
+# ---- files_pair: two or three sessions on one 4-slot RAM disk ------------------------------
+# Op = To(session, Step) | Advance; Step = Line | Raw | Fill | Drain | Storage | Pump | Eof | Timeout
+def to(s, step): return variant(0, 2) + u8(s) + step
+P_LINE = lambda l: variant(0, 8) + l
+P_RAW = lambda b: variant(1, 8) + seq([u8(x) for x in b])
+P_FILL = lambda n: variant(2, 8) + u16(n)
+P_DRAIN = lambda n: variant(3, 8) + u16(n)
+P_READ = lambda k: variant(4, 8) + variant(0, 2) + u8(k)
+P_PUMP, P_EOF = variant(5, 8), variant(6, 8)
+def pair(ops, preload=(), three=False):
+    return u16(4000) + u8(60) + boolean(three) + seq([u8(n) + u8(s) for n, s in preload]) + seq(ops)
+write('files_pair', 'busy-then-append', pair([
+    to(0, P_LINE(L_PUT(5, 0))), to(0, P_PUMP), to(1, P_LINE(L_PUT(3, 0))), to(1, P_PUMP),
+    to(1, P_DRAIN(500)), to(0, P_RAW(b'hello')), to(0, P_PUMP), to(0, P_DRAIN(500)),
+    to(1, P_LINE(L_PUT(3, 0))), to(1, P_PUMP), to(1, P_LINE(L_APPEND)), to(1, P_PUMP),
+    to(1, P_RAW(b'abc')), to(1, P_PUMP), to(1, P_DRAIN(500)), to(0, P_LINE(L_GET(0))), to(0, P_PUMP),
+    to(0, P_DRAIN(500))]))
+write('files_pair', 'replaced-mid-download', pair([
+    to(1, P_LINE(L_GET(0))), to(1, P_READ(0)), to(1, P_READ(9)), to(1, P_DRAIN(40)),
+    to(0, P_LINE(L_PUT(4, 0))), to(0, P_PUMP), to(0, P_LINE(L_OVER)), to(0, P_PUMP),
+    to(0, P_RAW(b'new!')), to(0, P_PUMP), to(0, P_DRAIN(500)), to(1, P_DRAIN(40)), to(1, P_PUMP),
+    to(1, P_DRAIN(500)), to(1, P_PUMP), to(1, P_LINE(L_LIST)), to(1, P_PUMP), to(1, P_DRAIN(500))],
+    preload=[(0, 200)]))
+write('files_pair', 'slots-run-out', pair([
+    to(0, P_LINE(L_PUT(1, 0))), to(0, P_PUMP), to(0, P_LINE(L_OVER)), to(0, P_PUMP),
+    to(1, P_LINE(L_PUT(1, 1))), to(1, P_PUMP), to(1, P_LINE(L_OVER)), to(1, P_PUMP),
+    to(2, P_LINE(L_LIST)), to(2, P_PUMP), to(0, P_RAW(b'z')), to(0, P_PUMP),
+    to(1, P_DRAIN(500)), to(2, P_DRAIN(500))], preload=[(0, 7), (1, 8), (2, 9)], three=True))
+write('files_pair', 'too-big-for-a-slot', pair([
+    to(0, P_LINE(L_PUT(1500, 2))), to(0, P_PUMP), to(0, P_FILL(1500)), to(0, P_PUMP),
+    to(1, P_LINE(L_LIST)), to(1, P_PUMP), to(0, P_DRAIN(500)), to(1, P_DRAIN(500))],
+    preload=[(1, 30)]))

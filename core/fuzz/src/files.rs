@@ -12,13 +12,13 @@ use crate::drive::Driver;
 use arbitrary::Arbitrary;
 use socklab_core::files::{
     Command, Files, FilesConfig, RamDisk, RamStore, Reply, Request, Scratch, ServerLine, Storage,
-    StorageError, WriteMode, parse_command, parse_entry, parse_reply, perform,
+    StorageError, WriteMode, parse_command, parse_entry, parse_reply, perform, validate_name,
 };
 use socklab_core::{Duration, Instant, Session};
 use std::cell::RefCell;
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
-const NAMES: [&str; 4] = ["a", "notes.txt", "my file", "../x"];
+pub(crate) const NAMES: [&str; 4] = ["a", "notes.txt", "my file", "../x"];
 
 /// A command line, built so the fuzzer reaches deep states quickly.
 #[derive(Arbitrary, Debug)]
@@ -96,7 +96,7 @@ type Disk = RamDisk<6, 1024>;
 
 /// A request copied out of the session, as the PC frontend copies it to a worker.
 #[derive(Debug, Clone)]
-enum Owned {
+pub(crate) enum Owned {
     Begin(String, WriteMode),
     Write(Vec<u8>),
     Commit,
@@ -125,8 +125,8 @@ impl Owned {
 }
 
 #[derive(Debug)]
-struct Upload {
-    name: String,
+pub(crate) struct Upload {
+    pub(crate) name: String,
     mode: WriteMode,
     size: u64,
     /// Where the payload starts in the consumed stream (set at READY).
@@ -136,15 +136,15 @@ struct Upload {
 
 /// The model: what the disk must hold, and the upload and PUT under way.
 #[derive(Debug, Default)]
-struct Model {
-    files: BTreeMap<String, Vec<u8>>,
+pub(crate) struct Model {
+    pub(crate) files: BTreeMap<String, Vec<u8>>,
     /// The last `PUT` read: size and name.
     put: Option<(u64, String)>,
-    upload: Option<Upload>,
+    pub(crate) upload: Option<Upload>,
     /// `OK <size> <crc>` lines owed, in order.
-    stored: VecDeque<(u64, u32)>,
+    pub(crate) stored: VecDeque<(u64, u32)>,
     /// Contents of downloads opened, in order, for the `DATA` lines.
-    downloads: VecDeque<Vec<u8>>,
+    pub(crate) downloads: VecDeque<Vec<u8>>,
     /// Where the last complete payload ended in the consumed stream: command lines
     /// start after it (a payload need not end with LF).
     floor: usize,
@@ -159,18 +159,19 @@ fn fault(f: Fault) -> StorageError {
     }
 }
 
-struct Harness<'d> {
-    d: Driver<Files<512>>,
-    store: RamStore<'d, 6, 1024>,
-    disk: &'d RefCell<Disk>,
-    model: Model,
-    inflight: Option<Owned>,
-    scratch: Box<Scratch<512>>,
+/// One session, its handle on the (possibly shared) disk, and its model.
+pub(crate) struct Harness<'d, const F: usize, const B: usize> {
+    pub(crate) d: Driver<Files<512>>,
+    pub(crate) store: RamStore<'d, F, B>,
+    pub(crate) disk: &'d RefCell<RamDisk<F, B>>,
+    pub(crate) model: Model,
+    pub(crate) inflight: Option<Owned>,
+    pub(crate) scratch: Box<Scratch<512>>,
 }
 
-impl Harness<'_> {
+impl<const F: usize, const B: usize> Harness<'_, F, B> {
     /// Take the next request, checking it against the line just read.
-    fn poll(&mut self) {
+    pub(crate) fn poll(&mut self) {
         let Some(req) = self.d.s.poll_storage().map(Owned::of) else {
             return;
         };
@@ -246,10 +247,10 @@ impl Harness<'_> {
         self.inflight = Some(req);
     }
 
-    fn answer(&mut self, a: Answer) {
-        let Some(req) = self.inflight.take() else {
-            return;
-        };
+    /// Answer the request in flight (if any); returns what the storage said to a
+    /// `BeginWrite` (a size or the error), for the checks of `files_pair`.
+    pub(crate) fn answer(&mut self, a: Answer) -> Option<Result<u64, StorageError>> {
+        let req = self.inflight.take()?;
         let failing = match a {
             Answer::Fail(f) => match req {
                 Owned::Begin(..)
@@ -286,9 +287,15 @@ impl Harness<'_> {
             perform(&mut self.store, r, &mut self.scratch)
         };
         model_reply(&mut self.model, self.d.consumed.len(), &req, &reply);
+        let begun = match (&req, reply) {
+            (Owned::Begin(..), Reply::Size(n)) => Some(Ok(n)),
+            (Owned::Begin(..), Reply::Failed(e)) => Some(Err(e)),
+            _ => None,
+        };
         self.d.s.handle_storage(reply);
         self.d.sync();
         self.poll();
+        begun
     }
 }
 
@@ -343,8 +350,8 @@ fn model_reply(model: &mut Model, consumed: usize, req: &Owned, reply: &Reply<'_
     }
 }
 
-impl Harness<'_> {
-    fn line(&mut self, l: &Line) {
+impl<const F: usize, const B: usize> Harness<'_, F, B> {
+    pub(crate) fn line(&mut self, l: &Line) {
         let name = |i: &u8| NAMES[*i as usize % NAMES.len()];
         let s = match l {
             Line::List => "LIST\n".to_string(),
@@ -359,10 +366,19 @@ impl Harness<'_> {
     }
 }
 
-/// Check the server's output: §3 lines that fit, `OK <size> <crc>` as committed, and
-/// every `DATA` followed by the file's bytes as they were when it was opened.
-fn check_output(out: &[u8], model: &mut Model) {
+/// Check the server's output: §3 lines that fit, `OK <size> <crc>` as committed, every
+/// `DATA` followed by the file's bytes as they were when it was opened, and after
+/// `OK <count>` at most that many listing entries (fewer only if the output ends there),
+/// valid names, strictly sorted; with `versions`, each entry is a `(name, size)` that
+/// was stored at some point.
+pub(crate) fn check_output(
+    out: &[u8],
+    model: &mut Model,
+    versions: Option<&BTreeSet<(String, u64)>>,
+) {
     let mut rest = out;
+    // Entries still owed by the last `OK <count>`, and the last name listed.
+    let mut listing: Option<(u64, Vec<u8>)> = None;
     while !rest.is_empty() {
         let Some(lf) = rest.iter().position(|&b| b == b'\n') else {
             panic!("an unfinished line at the end: {rest:?}");
@@ -373,7 +389,33 @@ fn check_output(out: &[u8], model: &mut Model) {
             line.len() <= 20 + 1 + 255 + 3,
             "line over the room: {line:?}"
         );
+        if let Some((left, last)) = &mut listing {
+            let Ok((size, name)) = parse_entry(line) else {
+                panic!("not a listing entry: {:?}", String::from_utf8_lossy(line));
+            };
+            assert!(
+                validate_name(name).is_ok(),
+                "listed an invalid name {name:?}"
+            );
+            assert!(
+                name.as_bytes() > &last[..],
+                "listing not sorted or not unique at {name:?}"
+            );
+            if let Some(v) = versions {
+                assert!(
+                    v.contains(&(name.to_string(), size)),
+                    "listed {size} {name:?}, never stored with that size"
+                );
+            }
+            *last = name.as_bytes().to_vec();
+            *left -= 1;
+            if *left == 0 {
+                listing = None;
+            }
+            continue;
+        }
         match parse_reply(line) {
+            Ok(ServerLine::Count(n)) if n > 0 => listing = Some((n, Vec::new())),
             Ok(ServerLine::Stored { size, crc }) => {
                 assert_eq!(
                     model.stored.pop_front(),
@@ -389,9 +431,7 @@ fn check_output(out: &[u8], model: &mut Model) {
                 rest = &rest[got.len()..];
             }
             Ok(_) => {}
-            Err(_) => {
-                assert!(parse_entry(line).is_ok(), "not a §3 line: {line:?}");
-            }
+            Err(_) => panic!("not a §3 line: {:?}", String::from_utf8_lossy(line)),
         }
     }
 }
@@ -462,7 +502,7 @@ pub fn session(input: Input) {
         "EOF with nothing under way ends the session"
     );
     assert!(h.inflight.is_none() && !h.d.s.storage_in_flight());
-    check_output(&h.d.out, &mut h.model);
+    check_output(&h.d.out, &mut h.model, None);
     assert!(h.model.stored.is_empty(), "a commit was never answered OK");
     // The disk holds exactly the committed files, and no temporary.
     drop(h.store);

@@ -18,6 +18,7 @@ pub mod chat;
 pub mod drive;
 pub mod echo;
 pub mod files;
+pub mod files_pair;
 pub mod http;
 pub mod ident;
 pub mod parsers;

@@ -5,8 +5,11 @@
 //! slot as their temporary (an append copies the file into it first), so a commit is
 //! only a change of state and an interrupted upload leaves nothing. A file replaced
 //! while someone downloads it stays readable until that download is closed, which is
-//! §3's "a GET during an upload returns the last complete version". Sessions share the
-//! disk through a `RefCell`: every call borrows it only for its own duration, which is
+//! §3's "a GET during an upload returns the last complete version". A listing is a
+//! snapshot of slots taken by `list_begin`; an entry whose file was replaced since (its
+//! slot freed, maybe reused) is left out rather than read from the slot's new owner, and
+//! the session, which announced the count already, then ends the connection (see
+//! [`Reply::End`](super::Reply::End)). Sessions share the disk through a `RefCell`: every call borrows it only for its own duration, which is
 //! all a single-threaded frontend (smoltcp on a board) needs.
 
 use core::cell::RefCell;
@@ -31,6 +34,9 @@ pub struct Slot<const BYTES: usize> {
     name: heapless::String<MAX_NAME>,
     data: heapless::Vec<u8, BYTES>,
     readers: u16,
+    /// Bumped each time the slot is freed, so a listing snapshot can tell that a slot it
+    /// saw as a file now holds something else (nothing, a temporary, another file).
+    generation: u32,
 }
 
 impl<const BYTES: usize> Slot<BYTES> {
@@ -39,6 +45,7 @@ impl<const BYTES: usize> Slot<BYTES> {
         name: heapless::String::new(),
         data: heapless::Vec::new(),
         readers: 0,
+        generation: 0,
     };
 
     fn free(&mut self) {
@@ -46,6 +53,7 @@ impl<const BYTES: usize> Slot<BYTES> {
         self.name.clear();
         self.data.clear();
         self.readers = 0;
+        self.generation = self.generation.wrapping_add(1);
     }
 }
 
@@ -94,7 +102,8 @@ pub struct RamStore<'a, const FILES: usize, const BYTES: usize> {
     disk: &'a RefCell<RamDisk<FILES, BYTES>>,
     upload: Option<usize>,
     reading: Option<(usize, usize)>,
-    listing: heapless::Vec<u16, FILES>,
+    /// The listing snapshot: slot and its generation when `list_begin` ran.
+    listing: heapless::Vec<(u16, u32), FILES>,
     list_pos: usize,
 }
 
@@ -186,10 +195,10 @@ impl<const FILES: usize, const BYTES: usize> Storage for RamStore<'_, FILES, BYT
         self.listing.clear();
         for (i, s) in disk.slots.iter().enumerate() {
             if s.state == State::Stored {
-                let _ = self.listing.push(i as u16);
+                let _ = self.listing.push((i as u16, s.generation));
             }
         }
-        self.listing.sort_unstable_by(|&a, &b| {
+        self.listing.sort_unstable_by(|&(a, _), &(b, _)| {
             let (a, b) = (&disk.slots[a as usize].name, &disk.slots[b as usize].name);
             a.as_bytes().cmp(b.as_bytes())
         });
@@ -198,13 +207,24 @@ impl<const FILES: usize, const BYTES: usize> Storage for RamStore<'_, FILES, BYT
     }
 
     fn list_next(&mut self, name: &mut [u8; MAX_NAME]) -> Option<(u64, usize)> {
-        let &i = self.listing.get(self.list_pos)?;
-        self.list_pos += 1;
         let disk = self.disk.borrow();
-        let slot = &disk.slots[i as usize];
-        let n = slot.name.len();
-        name[..n].copy_from_slice(slot.name.as_bytes());
-        Some((slot.data.len() as u64, n))
+        loop {
+            let &(i, generation) = self.listing.get(self.list_pos)?;
+            self.list_pos += 1;
+            let slot = &disk.slots[i as usize];
+            // Freed since the snapshot (the file was replaced and nobody reads the old
+            // version): the slot may be free, a temporary or another file by now, so
+            // its name and size are not this listing's. A version replaced but still
+            // being read is the snapshot's own, and is listed.
+            if slot.generation != generation
+                || !matches!(slot.state, State::Stored | State::Replaced)
+            {
+                continue;
+            }
+            let n = slot.name.len();
+            name[..n].copy_from_slice(slot.name.as_bytes());
+            return Some((slot.data.len() as u64, n));
+        }
     }
 
     fn open_read(&mut self, name: &str) -> Result<u64, StorageError> {
@@ -280,5 +300,35 @@ mod tests {
         assert_eq!(disk.borrow().used_slots(), 1);
         drop(a);
         assert_eq!(b.list_begin(), Ok(1));
+    }
+
+    #[test]
+    fn listing_skips_slots_freed_since_the_snapshot() {
+        let disk = RefCell::new(RamDisk::<4, 16>::new());
+        let (mut a, mut b, mut c) = (
+            RamStore::new(&disk),
+            RamStore::new(&disk),
+            RamStore::new(&disk),
+        );
+        for name in ["f", "g"] {
+            a.begin_write(name, WriteMode::Create).unwrap();
+            a.write_chunk(b"old").unwrap();
+            a.commit().unwrap();
+        }
+        // `f` is being read, `g` is not; both are replaced after the snapshot.
+        assert_eq!(b.open_read("f"), Ok(3));
+        assert_eq!(c.list_begin(), Ok(2));
+        for name in ["f", "g"] {
+            a.begin_write(name, WriteMode::Overwrite).unwrap();
+            a.write_chunk(b"new!").unwrap();
+            a.commit().unwrap();
+        }
+        // The freed slot of old `g` becomes a temporary.
+        a.begin_write("h", WriteMode::Create).unwrap();
+        let mut name = [0u8; MAX_NAME];
+        // Old `f` is still the snapshot's version; old `g`'s slot is not `g` any more.
+        assert_eq!(c.list_next(&mut name), Some((3, 1)));
+        assert_eq!(&name[..1], b"f");
+        assert_eq!(c.list_next(&mut name), None);
     }
 }
