@@ -32,6 +32,9 @@
 //! logic and files, not the hash's cost, which `secret.rs` and `serve_auth.rs` test.
 //! Cases: 64 by default (`PROPTEST_CASES` overrides), at most 40 steps.
 
+mod prop_support;
+
+use prop_support::cases;
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::{IpAddr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -56,14 +59,6 @@ const CHEAPEST: Cost = Cost {
 };
 const TTL: Duration = Duration::from_secs(3600);
 const WAIT: Duration = Duration::from_secs(20);
-
-/// `PROPTEST_CASES` if set, else `default`.
-fn cases(default: u32) -> u32 {
-    match std::env::var("PROPTEST_CASES") {
-        Ok(_) => ProptestConfig::default().cases,
-        Err(_) => default,
-    }
-}
 
 fn peers() -> Vec<SocketAddr> {
     [

@@ -31,6 +31,9 @@
 //! committed files plus one temporary per upload still open, and nothing appeared next
 //! to it. Cases: 64, at most 30 steps.
 
+mod prop_support;
+
+use prop_support::cases;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -44,14 +47,6 @@ use socklab_core::files::{MAX_NAME, Storage, StorageError, WriteMode, validate_n
 const SESSIONS: usize = 3;
 /// Largest file the test builds (uploads are cut at this size).
 const MAX_FILE: usize = 64 * 1024;
-
-/// `PROPTEST_CASES` if set, else `default`.
-fn cases(default: u32) -> u32 {
-    match std::env::var("PROPTEST_CASES") {
-        Ok(_) => ProptestConfig::default().cases,
-        Err(_) => default,
-    }
-}
 
 /// Valid names a hostile peer may well choose; all pass the core's rule.
 fn fixed_names() -> Vec<String> {

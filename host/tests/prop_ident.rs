@@ -25,6 +25,9 @@
 //!
 //! Cases: 64 and 256 by default (`PROPTEST_CASES` overrides both).
 
+mod prop_support;
+
+use prop_support::cases;
 use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::path::{Path, PathBuf};
@@ -40,14 +43,6 @@ use socklab::server::wake::Wake;
 use socklab_core::Instant;
 use socklab_core::ident::valid_name;
 use socklab_core::session::Session;
-
-/// `PROPTEST_CASES` if set, else `default`.
-fn cases(default: u32) -> u32 {
-    match std::env::var("PROPTEST_CASES") {
-        Ok(_) => ProptestConfig::default().cases,
-        Err(_) => default,
-    }
-}
 
 /// Addresses that meet each other: mapped and plain IPv4 are one client, an
 /// IPv4-compatible IPv6 address is not.
