@@ -9,7 +9,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use client_common::{addr_args, run_with_input, socklab};
+use client_common::{addr_args, run_with_input, script_available, socklab};
 use serve_support::{Server, serve};
 
 struct Lab {
@@ -243,14 +243,6 @@ fn usage_and_connection_errors_exit_2() {
         "",
         "socklab: no password on standard input\n",
     );
-}
-
-/// `script` (util-linux) runs the client on a pseudo-terminal, so stdin is a terminal.
-fn script_available() -> bool {
-    Command::new("script")
-        .args(["-qec", "true", "/dev/null"])
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 #[test]

@@ -185,14 +185,6 @@ fn host_name_is_resolved() {
     server.join().unwrap();
 }
 
-/// `script` (util-linux) runs the client on a pseudo-terminal, so stdin is a terminal.
-fn script_available() -> bool {
-    Command::new("script")
-        .args(["-qec", "true", "/dev/null"])
-        .output()
-        .is_ok_and(|o| o.status.success())
-}
-
 /// Type `hello` then `exit` into the client on a pseudo-terminal; returns what the
 /// terminal showed and what the server received.
 fn type_on_a_terminal(framed: bool) -> Option<(String, Vec<u8>)> {

@@ -8,7 +8,9 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use client_common::{listener, random_bytes, read_line, run_with_input, scripted, socklab};
+use client_common::{
+    listener, random_bytes, read_line, run_with_input, script_available, scripted, socklab,
+};
 use serve_support::{Server, serve};
 
 fn files_server(dir: &Path) -> Server {
@@ -277,14 +279,6 @@ fn bad_names_are_refused_before_connecting() {
         stderr(&out),
         "socklab: \"a/b\" cannot be a name on the server: a name must not contain / or \\\n"
     );
-}
-
-/// `script` (util-linux) runs the client on a pseudo-terminal, so stdin is a terminal.
-fn script_available() -> bool {
-    Command::new("script")
-        .args(["-qec", "true", "/dev/null"])
-        .output()
-        .is_ok_and(|o| o.status.success())
 }
 
 #[test]

@@ -269,22 +269,7 @@ impl Conn {
     /// The next reply line; slow requests run on the service's pool, so this polls
     /// as the event loop would after a wake-up.
     fn line(&mut self) -> Result<String, TestCaseError> {
-        let deadline = std::time::Instant::now() + WAIT;
-        loop {
-            if let Some(i) = self.out.iter().position(|&b| b == b'\n') {
-                let line: Vec<u8> = self.out.drain(..=i).collect();
-                return String::from_utf8(line)
-                    .map_err(|e| TestCaseError::fail(format!("not UTF-8: {e}")));
-            }
-            let mut buf = [0u8; 256];
-            let n = self.s.poll_output(&mut buf);
-            self.out.extend_from_slice(&buf[..n]);
-            if n == 0 {
-                prop_assert!(self.s.close_reason().is_none(), "closed");
-                prop_assert!(std::time::Instant::now() < deadline, "no reply within 20 s");
-                std::thread::sleep(Duration::from_micros(200));
-            }
-        }
+        prop_support::next_line(self.s.as_mut(), &mut self.out, WAIT, true)
     }
 
     /// Send one line, return the reply.

@@ -720,17 +720,7 @@ impl Peer {
     }
 
     fn line(&mut self) -> Result<String, TestCaseError> {
-        let deadline = std::time::Instant::now() + WAIT;
-        loop {
-            if let Some(i) = self.out.iter().position(|&b| b == b'\n') {
-                let line: Vec<u8> = self.out.drain(..=i).collect();
-                return String::from_utf8(line).map_err(|e| fail(format!("{e}")));
-            }
-            if self.drain() == 0 {
-                prop_assert!(std::time::Instant::now() < deadline, "no reply within 20 s");
-                std::thread::sleep(std::time::Duration::from_micros(100));
-            }
-        }
+        prop_support::next_line(self.s.as_mut(), &mut self.out, WAIT, false)
     }
 
     /// Send up to `n` more bytes of the open upload; once all are sent, check

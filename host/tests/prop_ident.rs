@@ -157,23 +157,7 @@ impl Conn {
     /// The next line the server writes; the store runs on the service's writer thread,
     /// so this polls as the event loop would after a wake-up.
     fn line(&mut self) -> Result<String, TestCaseError> {
-        let deadline = std::time::Instant::now() + WAIT;
-        loop {
-            if let Some(i) = self.out.iter().position(|&b| b == b'\n') {
-                let line: Vec<u8> = self.out.drain(..=i).collect();
-                return String::from_utf8(line)
-                    .map_err(|e| TestCaseError::fail(format!("not UTF-8: {e}")));
-            }
-            let mut buf = [0u8; 512];
-            let n = self.s.poll_output(&mut buf);
-            self.out.extend_from_slice(&buf[..n]);
-            if n == 0 {
-                if std::time::Instant::now() > deadline {
-                    return Err(TestCaseError::fail("no reply within 10 s"));
-                }
-                std::thread::sleep(Duration::from_millis(1));
-            }
-        }
+        prop_support::next_line(self.s.as_mut(), &mut self.out, WAIT, false)
     }
 
     fn send(&mut self, line: &[u8]) {

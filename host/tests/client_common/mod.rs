@@ -232,3 +232,12 @@ pub fn random_bytes(len: usize, seed: u64) -> Vec<u8> {
     v.truncate(len);
     v
 }
+
+/// Whether `script` (util-linux) is here to run a client on a pseudo-terminal, so that
+/// its stdin is a terminal.
+pub fn script_available() -> bool {
+    Command::new("script")
+        .args(["-qec", "true", "/dev/null"])
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
