@@ -7,8 +7,9 @@ pub const MAX_NAME_BYTES: usize = MAX_NAME_CHARS * 4;
 
 /// The name a client sent, trimmed of spaces (only U+0020, as §4 says), if it is valid:
 /// 1..=64 characters, none of them a control character (which rules out TAB, CR, LF)
-/// and none another kind of whitespace that would not show (U+00A0 and the like are
-/// printable and allowed; controls are not).
+/// or one that prints as nothing or turns the text around ([`crate::text::is_unsafe`]:
+/// a U+2028 would also split the server's TSV file). U+00A0 and the like are printable
+/// and allowed.
 ///
 /// Returns `None` for bytes that are not UTF-8 (§0: an invalid name).
 pub fn valid_name(line: &[u8]) -> Option<&str> {
@@ -16,7 +17,7 @@ pub fn valid_name(line: &[u8]) -> Option<&str> {
     let name = text.trim_matches(' ');
     let mut count = 0;
     for c in name.chars() {
-        if c.is_control() || is_invisible_format(c) {
+        if crate::text::is_unsafe(c) {
             return None;
         }
         count += 1;
@@ -25,12 +26,6 @@ pub fn valid_name(line: &[u8]) -> Option<&str> {
         }
     }
     (count > 0).then_some(name)
-}
-
-/// Format characters that print as nothing and would let two names look alike or
-/// reorder the greeting (bidi overrides, zero-width joiners, BOM).
-fn is_invisible_format(c: char) -> bool {
-    matches!(c, '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{FEFF}')
 }
 
 #[cfg(test)]
@@ -48,6 +43,8 @@ mod tests {
         assert_eq!(valid_name(b"a\x07"), None);
         assert_eq!(valid_name(b"\xff\xfe"), None);
         assert_eq!(valid_name("a\u{202E}b".as_bytes()), None);
+        assert_eq!(valid_name("a\u{2028}b".as_bytes()), None);
+        assert_eq!(valid_name("\u{200B}\u{200B}".as_bytes()), None);
         let long = [b'x'; 64];
         assert!(valid_name(&long).is_some());
         assert_eq!(valid_name(&[b'x'; 65]), None);
