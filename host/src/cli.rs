@@ -242,6 +242,12 @@ struct AuthFlags {
     /// Accept at most N users; REGISTER beyond that answers `ERR busy`.
     #[arg(long, value_name = "N", default_value_t = server::auth::session::MAX_USERS)]
     max_users: usize,
+    /// Accept at most N new users per IP address (an IPv6 client by its /64) within any
+    /// hour; REGISTER beyond that answers `ERR throttled`.
+    #[arg(long, value_name = "N",
+          default_value_t = server::auth::register_limit::DEFAULT_PER_HOUR,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    register_limit: u32,
     /// Argon2id memory in KiB (tests only; the default is OWASP's 19456).
     #[arg(long, value_name = "KIB", default_value_t = 19 * 1024, hide = true)]
     argon2_memory: u32,
@@ -257,7 +263,9 @@ impl AuthFlags {
             passes: self.argon2_passes,
         };
         let ttl = std::time::Duration::from_secs(self.token_ttl);
-        Ok(AuthService::new(dir, ttl, cost, idle)?.with_max_users(self.max_users))
+        Ok(AuthService::new(dir, ttl, cost, idle)?
+            .with_max_users(self.max_users)
+            .with_register_limit(self.register_limit))
     }
 }
 
