@@ -201,6 +201,11 @@ struct ChatFlags {
     #[arg(long, value_name = "N", default_value_t = server::chat::DEFAULT_MAX_MEMBERS,
           value_parser = clap::value_parser!(u32).range(1..=server::chat::CAPACITY as i64))]
     max_members: u32,
+    /// Most members from one IP address (an IPv6 client by its /64) at once; a JOIN
+    /// over it gets `ERR busy`.
+    #[arg(long, value_name = "N", default_value_t = server::chat::DEFAULT_MAX_MEMBERS_PER_IP,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_members_per_ip: u32,
 }
 
 impl ChatFlags {
@@ -209,6 +214,7 @@ impl ChatFlags {
             service: ChatService {
                 member_timeout: Duration::from_secs(self.member_timeout),
                 max_members: self.max_members as usize,
+                max_members_per_ip: self.max_members_per_ip as usize,
             },
             port: port.unwrap_or(ChatService::DEFAULT_PORT),
         }
