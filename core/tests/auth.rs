@@ -138,6 +138,51 @@ fn nothing_is_taken_while_a_request_is_out() {
     assert_eq!(a.handle_input(Instant::ZERO, &input[n..]), 7);
 }
 
+/// A backend that has locked the user out (§5: 5 wrong passwords within 60 s), and
+/// that has seen too many new users from this address.
+fn locked_out(req: Request<'_>) -> Reply<'static> {
+    match req {
+        Request::Login { .. } | Request::CheckPassword(_) | Request::Register { .. } => {
+            Reply::Failed(ErrorCode::Throttled)
+        }
+        other => backend(other),
+    }
+}
+
+#[test]
+fn throttled_passwd_and_register_say_why_and_expect_no_new_password() {
+    let mut a = Auth::new(Instant::ZERO);
+    run(
+        &mut a,
+        Instant::ZERO,
+        b"TOKEN 0123456789abcdef0123456789abcdef\n",
+        &mut backend,
+    );
+    let mut asked = Vec::new();
+    let out = run(
+        &mut a,
+        Instant::ZERO,
+        b"PASSWD right-password\nnew password 1\nLOGIN bob right-password\nREGISTER amy right-password\n",
+        &mut |r| {
+            asked.push(format!("{r:?}"));
+            locked_out(r)
+        },
+    );
+    // After `throttled` the next line is a command again, never taken for a new password.
+    assert_eq!(
+        out,
+        "ERR throttled too many wrong passwords; try again in a minute\n\
+ERR bad-command expected REGISTER, LOGIN, TOKEN, WHOAMI, PASSWD, LOGOUT or QUIT\n\
+ERR throttled too many wrong passwords; try again in a minute\n\
+ERR throttled too many new users from this address; try again later\n"
+    );
+    assert_eq!(asked.len(), 3, "{asked:?}");
+    assert!(
+        !asked.iter().any(|r| r.contains("SetPassword")),
+        "{asked:?}"
+    );
+}
+
 #[test]
 fn overlong_line_closes_and_bad_utf8_does_not() {
     let mut a = Auth::new(Instant::ZERO);

@@ -98,15 +98,16 @@ fn errors() {
         send(&mut s, at(0), 2, b"JOIN toolongnick_12345"),
         o(&[(2, "ERR bad-nick")])
     );
-    assert_eq!(
-        send(&mut s, at(0), 1, b"JOIN ann"),
-        o(&[(1, "WELCOME ann 1")]),
-        "retransmit"
-    );
-    assert_eq!(
-        send(&mut s, at(0), 1, b"JOIN other"),
-        o(&[(1, "ERR bad-command")])
-    );
+    // §6: a member's second JOIN, with its own nick or another, valid or not.
+    for again in [&b"JOIN ann"[..], b"JOIN other", b"JOIN a b"] {
+        assert_eq!(
+            send(&mut s, at(0), 1, again),
+            o(&[(1, "ERR already-joined")]),
+            "{again:?}"
+        );
+    }
+    assert_eq!(s.nick_of(&1), Some("ann"));
+    assert_eq!(s.len(), 1);
     assert_eq!(
         send(&mut s, at(0), 1, b"DANCE"),
         o(&[(1, "ERR bad-command")])
@@ -142,6 +143,81 @@ fn full_room_is_busy() {
     send(&mut s, at(0), 1, b"JOIN a");
     send(&mut s, at(0), 2, b"JOIN b");
     assert_eq!(send(&mut s, at(0), 3, b"JOIN c"), o(&[(3, "ERR busy")]));
+}
+
+/// Addresses 100..=199 are one host, 200..=299 another (a host is `addr / 100`).
+fn same_host(a: &u32, b: &u32) -> bool {
+    a / 100 == b / 100
+}
+
+#[test]
+fn one_host_has_at_most_its_share_of_the_room() {
+    let mut s = server();
+    s.set_host_limit(2, same_host);
+    assert_eq!(
+        send(&mut s, at(0), 100, b"JOIN a"),
+        o(&[(100, "WELCOME a 1")])
+    );
+    assert_eq!(
+        send(&mut s, at(0), 101, b"JOIN b"),
+        o(&[(101, "WELCOME b 2"), (100, "* b joined")])
+    );
+    assert_eq!(send(&mut s, at(0), 102, b"JOIN c"), o(&[(102, "ERR busy")]));
+    assert_eq!(s.len(), 2);
+    // Another host still gets in.
+    assert_eq!(
+        send(&mut s, at(0), 200, b"JOIN d"),
+        o(&[
+            (200, "WELCOME d 3"),
+            (100, "* d joined"),
+            (101, "* d joined")
+        ])
+    );
+    // A member of the full host leaving frees its place.
+    send(&mut s, at(0), 101, b"LEAVE");
+    assert_eq!(
+        send(&mut s, at(0), 102, b"JOIN c"),
+        o(&[
+            (102, "WELCOME c 3"),
+            (100, "* c joined"),
+            (200, "* c joined")
+        ])
+    );
+}
+
+/// §6: a MSG holding a control character (C0 but TAB, DEL, C1) or an invisible or
+/// direction-changing one is refused and relayed to nobody; TAB and ordinary Unicode
+/// pass.
+#[test]
+fn unsafe_text_is_refused_and_not_relayed() {
+    let mut s = server();
+    send(&mut s, at(0), 1, b"JOIN ann");
+    send(&mut s, at(0), 2, b"JOIN bob");
+    for bad in [
+        "MSG \x1b[2J cleared",
+        "MSG ding\x07",
+        "MSG a\rb",
+        "MSG a\nadmin: hi",
+        "MSG nul\0",
+        "MSG del\x7f",
+        "MSG c1\u{9b}2J",
+        "MSG x\u{202e}gnp.exe",
+        "MSG zero\u{200b}width",
+        "MSG line\u{2028}sep",
+        "MSG \u{feff}bom",
+    ] {
+        assert_eq!(
+            send(&mut s, at(0), 1, bad.as_bytes()),
+            o(&[(1, "ERR bad-message")]),
+            "{bad:?}"
+        );
+    }
+    assert_eq!(
+        send(&mut s, at(0), 1, "MSG tab\there, ünïcödé 😀".as_bytes()),
+        o(&[(2, "ann: tab\there, ünïcödé 😀")])
+    );
+    // `nc -u` ends its datagram with LF (or CR LF): that is not part of the text.
+    assert_eq!(send(&mut s, at(0), 1, b"MSG hi\r\n"), o(&[(2, "ann: hi")]));
 }
 
 #[test]

@@ -302,9 +302,12 @@ fn chat_parser_server_and_ident_name_check_allocate_nothing() {
     use socklab_core::ident::{Ident, valid_name};
     let mut server: Box<ChatServer<u32, 16>> =
         Box::new(ChatServer::new(socklab_core::Duration::from_secs(60), 16));
-    let datagrams: [&[u8]; 6] = [
+    server.set_host_limit(2, |a, b| a / 2 == b / 2);
+    let datagrams: [&[u8]; 8] = [
         b"JOIN ann",
         b"MSG hello",
+        "MSG x\u{202e}y".as_bytes(),
+        b"JOIN ann",
         b"WHO",
         b"PING",
         b"\xff",

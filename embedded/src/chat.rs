@@ -17,7 +17,9 @@ use crate::storage::{CHAT_MEMBERS, ChatBuffers, ChatMeta};
 use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::socket::udp;
 use smoltcp::wire::IpEndpoint;
-use socklab_core::chat::{ChatEvent, ChatServer, MAX_RELAY, Transmit};
+use socklab_core::chat::{
+    ChatEvent, ChatServer, DEFAULT_MAX_MEMBERS_PER_HOST, MAX_RELAY, Transmit,
+};
 use socklab_core::{Duration, Instant};
 
 /// The core server as the board holds it.
@@ -55,6 +57,9 @@ impl<'s> ChatUdp<'s> {
         }
         let handle = sockets.add(socket);
         let server = server.insert(ChatServer::new(member_timeout, CHAT_MEMBERS));
+        // §6's per-address limit, as on the PC. With the board's 8 members and the default
+        // 64 it never bites, but a board built with a bigger room keeps the rule.
+        server.set_host_limit(DEFAULT_MAX_MEMBERS_PER_HOST, |a, b| a.addr == b.addr);
         ChatUdp {
             handle,
             server,

@@ -382,6 +382,17 @@ fn chat_join_relay_who_leave_and_time_out() {
     net.say(ann, "WHO");
     net.run(50);
     assert_eq!(net.heard(ann), ["WHO ann bob"]);
+    // §6 on the board too: ESC and a direction override are refused and reach nobody; a
+    // second JOIN is refused.
+    for refused in ["MSG \x1b[2J", "MSG x\u{202e}gnp.exe"] {
+        net.say(bob, refused);
+        net.run(50);
+        assert_eq!(net.heard(bob), ["ERR bad-message"], "{refused:?}");
+        assert!(net.heard(ann).is_empty(), "{refused:?} relayed");
+    }
+    net.say(bob, "JOIN bob");
+    net.run(50);
+    assert_eq!(net.heard(bob), ["ERR already-joined"]);
 
     // The status page counts members.
     let page = net.client.connect(80);

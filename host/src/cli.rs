@@ -201,6 +201,11 @@ struct ChatFlags {
     #[arg(long, value_name = "N", default_value_t = server::chat::DEFAULT_MAX_MEMBERS,
           value_parser = clap::value_parser!(u32).range(1..=server::chat::CAPACITY as i64))]
     max_members: u32,
+    /// Most members from one IP address (an IPv6 client by its /64) at once; a JOIN
+    /// over it gets `ERR busy`.
+    #[arg(long, value_name = "N", default_value_t = server::chat::DEFAULT_MAX_MEMBERS_PER_IP,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    max_members_per_ip: u32,
 }
 
 impl ChatFlags {
@@ -209,6 +214,7 @@ impl ChatFlags {
             service: ChatService {
                 member_timeout: Duration::from_secs(self.member_timeout),
                 max_members: self.max_members as usize,
+                max_members_per_ip: self.max_members_per_ip as usize,
             },
             port: port.unwrap_or(ChatService::DEFAULT_PORT),
         }
@@ -242,6 +248,12 @@ struct AuthFlags {
     /// Accept at most N users; REGISTER beyond that answers `ERR busy`.
     #[arg(long, value_name = "N", default_value_t = server::auth::session::MAX_USERS)]
     max_users: usize,
+    /// Accept at most N new users per IP address (an IPv6 client by its /64) within any
+    /// hour; REGISTER beyond that answers `ERR throttled`.
+    #[arg(long, value_name = "N",
+          default_value_t = server::auth::register_limit::DEFAULT_PER_HOUR,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    register_limit: u32,
     /// Argon2id memory in KiB (tests only; the default is OWASP's 19456).
     #[arg(long, value_name = "KIB", default_value_t = 19 * 1024, hide = true)]
     argon2_memory: u32,
@@ -257,7 +269,9 @@ impl AuthFlags {
             passes: self.argon2_passes,
         };
         let ttl = std::time::Duration::from_secs(self.token_ttl);
-        Ok(AuthService::new(dir, ttl, cost, idle)?.with_max_users(self.max_users))
+        Ok(AuthService::new(dir, ttl, cost, idle)?
+            .with_max_users(self.max_users)
+            .with_register_limit(self.register_limit))
     }
 }
 

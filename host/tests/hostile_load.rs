@@ -947,7 +947,8 @@ struct WorkerReport {
 fn two_minute_mixed_soak_has_no_errors_and_flat_memory() {
     let secs = soak_secs();
     let started = Instant::now();
-    let (server, _dir) = serve_all(&[]);
+    // One new user a second from one address: far over the default `--register-limit`.
+    let (server, _dir) = serve_all(&["--register-limit", "100000"]);
     let pid = server.pid();
     let start_rss = rss_kib(pid);
     let workers = [

@@ -17,8 +17,11 @@
 //! Every reply must be the one the model predicts, byte for byte. The model keeps the
 //! users and their current passwords, the live sessions, each connection's session and
 //! the throttle (per user name — all invalid names share one key — and per address,
-//! an IPv6 peer by its /64; five failures block a key, which the model keeps blocked
-//! until a restart since a case lasts far less than the 60 s window). After every step:
+//! an IPv6 peer by its /64; wrong LOGIN passwords and wrong PASSWD old passwords count
+//! alike; five failures block a key, which the model keeps blocked
+//! until a restart since a case lasts far less than the 60 s window; REGISTER makes at
+//! most `--register-limit` users per address key, 2 here so that cases reach it, then
+//! answers `throttled`, until a restart). After every step:
 //! the user file holds exactly the model's users, each hash verifying the model's
 //! password; the session file holds exactly the SHA-256 of the live tokens with their
 //! users; no password (of 8 bytes or more) or token, as sent, appears in any file of
@@ -58,6 +61,8 @@ const CHEAPEST: Cost = Cost {
     passes: 1,
 };
 const TTL: Duration = Duration::from_secs(3600);
+/// `--register-limit`, small so that cases reach it.
+const REGISTER_LIMIT: u32 = 2;
 const WAIT: Duration = Duration::from_secs(20);
 
 fn peers() -> Vec<SocketAddr> {
@@ -239,6 +244,9 @@ struct Model {
     conns: Vec<(SocketAddr, Option<String>)>,
     failures: HashMap<Key, usize>,
     blocked: HashSet<Key>,
+    /// Users made per address key since the start (a case lasts far less than the
+    /// hour `--register-limit` counts in).
+    registered: HashMap<Key, usize>,
     /// Lockouts so far (one log line each).
     lockouts: usize,
     /// Every password and token sent or received.
@@ -293,7 +301,8 @@ impl World {
     fn start(dir: &Path, log: &Path, model: &mut Model) -> Result<World, TestCaseError> {
         let mut service =
             AuthService::new(dir, TTL, CHEAPEST, socklab_core::Duration::from_secs(300))
-                .map_err(TestCaseError::fail)?;
+                .map_err(TestCaseError::fail)?
+                .with_register_limit(REGISTER_LIMIT);
         let logger = Logger::file(Level::Dump, log).unwrap();
         service.set_logger(&logger);
         let mut conns = Vec::new();
@@ -319,6 +328,12 @@ fn expect_login(m: &mut Model, c: usize, user: &str, pw: &str) -> Option<String>
     if m.users.get(user).is_some_and(|p| p == pw) {
         return None; // OK <new token>
     }
+    count_failure(m, ks);
+    Some(err(ErrorCode::BadCredentials))
+}
+
+/// A wrong password (LOGIN or PASSWD's old one) for these keys, as §5 counts it.
+fn count_failure(m: &mut Model, ks: [Key; 2]) {
     let mut locked = false;
     for k in ks {
         let n = m.failures.entry(k.clone()).or_insert(0);
@@ -330,7 +345,6 @@ fn expect_login(m: &mut Model, c: usize, user: &str, pw: &str) -> Option<String>
         }
     }
     m.lockouts += usize::from(locked);
-    Some(err(ErrorCode::BadCredentials))
 }
 
 fn login(w: &mut World, m: &mut Model, c: usize, user: &str, pw: &str) -> TestCaseResult {
@@ -457,7 +471,7 @@ fn check(w: &World, m: &Model, hasher: &Hasher) -> TestCaseResult {
 fn check_secrets(w: &World, m: &Model, files: &[(String, Vec<u8>)]) -> TestCaseResult {
     let log = std::fs::read(&w.log).unwrap();
     let lockouts = String::from_utf8_lossy(&log)
-        .matches("LOGIN throttled for 60 s")
+        .matches("LOGIN and PASSWD throttled for 60 s")
         .count();
     prop_assert_eq!(lockouts, m.lockouts, "lockout lines in the log");
     let log = ("the log".to_owned(), log);
@@ -495,7 +509,18 @@ fn run(users: &[String], pws: &[String], ops: &[Op]) -> TestCaseResult {
                     err(ErrorCode::WeakPassword)
                 } else if m.users.contains_key(user) {
                     err(ErrorCode::UserExists)
+                } else if m
+                    .registered
+                    .get(&keys(user, m.conns[*c].0)[1])
+                    .copied()
+                    .unwrap_or(0)
+                    >= REGISTER_LIMIT as usize
+                {
+                    format!("ERR throttled {}\n", socklab_core::auth::REGISTER_THROTTLED)
                 } else {
+                    *m.registered
+                        .entry(keys(user, m.conns[*c].0)[1].clone())
+                        .or_default() += 1;
                     m.users.insert(user.clone(), pw.clone());
                     ok("registered")
                 };
@@ -559,7 +584,15 @@ fn run(users: &[String], pws: &[String], ops: &[Op]) -> TestCaseResult {
                     prop_assert_eq!(reply, err(ErrorCode::NotLoggedIn), "PASSWD");
                     continue;
                 };
+                // §5: a wrong old password counts as a failed LOGIN does, and a locked
+                // out user or address is refused even the right one.
+                let ks = keys(&user, m.conns[*c].0);
+                if ks.iter().any(|k| m.blocked.contains(k)) {
+                    prop_assert_eq!(reply, err(ErrorCode::Throttled), "PASSWD");
+                    continue;
+                }
                 if m.users[&user] != old {
+                    count_failure(&mut m, ks);
                     prop_assert_eq!(reply, err(ErrorCode::BadCredentials), "PASSWD");
                     continue;
                 }
@@ -606,6 +639,7 @@ fn run(users: &[String], pws: &[String], ops: &[Op]) -> TestCaseResult {
                 }
                 m.failures.clear();
                 m.blocked.clear();
+                m.registered.clear();
                 w = World::start(&dir, &log, &mut m)?;
                 // Sessions are durable; revoked tokens stay revoked.
                 let mut probe = Conn::open(&mut w.service, peers[0])?;

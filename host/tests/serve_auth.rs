@@ -62,6 +62,7 @@ const NOT_LOGGED_IN: &str = "ERR not-logged-in log in first (LOGIN or TOKEN)\n";
 const BAD_CREDENTIALS: &str = "ERR bad-credentials wrong user name or password\n";
 const BAD_TOKEN: &str = "ERR bad-token unknown, revoked or expired token\n";
 const WEAK: &str = "ERR weak-password a password is 8 to 128 bytes\n";
+const THROTTLED: &str = "ERR throttled too many wrong passwords; try again in a minute\n";
 
 #[test]
 fn every_reply_byte_for_byte() {
@@ -224,19 +225,114 @@ fn five_failures_throttle_even_the_right_password() {
     for _ in 0..5 {
         assert_eq!(say(&mut a, "LOGIN erin wrong-pass"), BAD_CREDENTIALS);
     }
-    let throttled = "ERR throttled too many failed logins; try again in a minute\n";
-    assert_eq!(say(&mut a, "LOGIN erin right-pass"), throttled);
+    assert_eq!(say(&mut a, "LOGIN erin right-pass"), THROTTLED);
     // Same address: every user is throttled from here too; a new connection is no way
     // around it.
     let mut b = client(&server);
-    assert_eq!(say(&mut b, "LOGIN frank right-pass"), throttled);
-    // Only LOGIN is throttled; the session from before still works.
+    assert_eq!(say(&mut b, "LOGIN frank right-pass"), THROTTLED);
+    // Only password checks are throttled; the session from before still works.
     assert_eq!(say(&mut a, "WHOAMI"), "OK erin\n");
-    let log = server.wait_log("LOGIN throttled for 60 s");
+    let log = server.wait_log("LOGIN and PASSWD throttled for 60 s");
     assert!(
         !log.contains("wrong-pass") && !log.contains("right-pass"),
         "{log}"
     );
+}
+
+/// PASSWD's old-password check was an unthrottled password oracle for anyone holding a
+/// stolen token (200 guesses in 4.5 s). Now its failures count with LOGIN's, and a
+/// locked-out user or address gets `throttled` from both, even with the right password.
+#[test]
+fn passwd_guesses_are_throttled_like_logins() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = cheap(dir.path(), &[]);
+    let mut a = client(&server);
+    assert_eq!(say(&mut a, "REGISTER gus right-pass"), "OK registered\n");
+    assert_eq!(say(&mut a, "REGISTER hal right-pass"), "OK registered\n");
+    let token = login(&mut a, "gus", "right-pass");
+    // A right old password does not count.
+    assert_eq!(say(&mut a, "PASSWD right-pass"), "OK new-password\n");
+    assert_eq!(say(&mut a, "short"), WEAK);
+    for _ in 0..5 {
+        assert_eq!(say(&mut a, "PASSWD guess-pass"), BAD_CREDENTIALS);
+    }
+    assert_eq!(say(&mut a, "PASSWD right-pass"), THROTTLED);
+    // No new password is expected after `throttled`: the next line is a command.
+    assert_eq!(say(&mut a, "WHOAMI"), "OK gus\n");
+    assert_eq!(say(&mut a, "LOGIN gus right-pass"), THROTTLED);
+    // Another connection with the stolen token, from the same address: locked too.
+    let mut b = client(&server);
+    assert_eq!(say(&mut b, &format!("TOKEN {token}")), "OK gus\n");
+    assert_eq!(say(&mut b, "PASSWD right-pass"), THROTTLED);
+    assert_eq!(say(&mut b, "LOGIN hal right-pass"), THROTTLED);
+    server.wait_log(
+        "LOGIN and PASSWD throttled for 60 s for user gus and this address \
+         (5 wrong passwords within 60 s)",
+    );
+}
+
+/// LOGIN and PASSWD failures add up: three wrong LOGINs and two wrong old passwords
+/// make five.
+#[test]
+fn login_and_passwd_failures_add_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = cheap(dir.path(), &[]);
+    let mut a = client(&server);
+    assert_eq!(say(&mut a, "REGISTER ida right-pass"), "OK registered\n");
+    login(&mut a, "ida", "right-pass");
+    for _ in 0..3 {
+        assert_eq!(say(&mut a, "LOGIN ida guess-pass"), BAD_CREDENTIALS);
+    }
+    assert_eq!(say(&mut a, "PASSWD guess-pass"), BAD_CREDENTIALS);
+    assert_eq!(say(&mut a, "PASSWD guess-pass"), BAD_CREDENTIALS);
+    assert_eq!(say(&mut a, "PASSWD right-pass"), THROTTLED);
+    assert_eq!(say(&mut a, "LOGIN ida right-pass"), THROTTLED);
+}
+
+const REGISTER_THROTTLED: &str =
+    "ERR throttled too many new users from this address; try again later\n";
+
+/// One address registered 3,234 users in 45 s: `--register-limit` new users per address
+/// per hour. A REGISTER that made no user (taken, bad name) does not count; users made
+/// still log in; another connection from the same address is no way around it.
+#[test]
+fn register_limit_per_address() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = cheap(dir.path(), &["--register-limit", "3"]);
+    let mut a = client(&server);
+    assert_eq!(say(&mut a, "REGISTER u1 pass-word"), "OK registered\n");
+    assert_eq!(
+        say(&mut a, "REGISTER u1 pass-word"),
+        "ERR user-exists that user name is taken\n"
+    );
+    assert_eq!(say(&mut a, "REGISTER u2 pass-word"), "OK registered\n");
+    assert_eq!(say(&mut a, "REGISTER u3 pass-word"), "OK registered\n");
+    assert_eq!(say(&mut a, "REGISTER u4 pass-word"), REGISTER_THROTTLED);
+    let mut b = client(&server);
+    assert_eq!(say(&mut b, "REGISTER u5 pass-word"), REGISTER_THROTTLED);
+    login(&mut b, "u3", "pass-word");
+    let users = std::fs::read_to_string(dir.path().join("users")).unwrap();
+    assert_eq!(users.lines().count(), 1 + 3, "{users}");
+    server.wait_log(
+        "REGISTER limit reached: 3 new users from this address within an hour \
+         (--register-limit 3); more answer ERR throttled",
+    );
+}
+
+/// Without the flag, the 21st new user from one address within an hour is refused.
+#[test]
+fn register_limit_default_is_twenty() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = cheap(dir.path(), &[]);
+    let mut a = client(&server);
+    for i in 1..=20 {
+        assert_eq!(
+            say(&mut a, &format!("REGISTER user{i} pass-word")),
+            "OK registered\n",
+            "user {i}"
+        );
+    }
+    assert_eq!(say(&mut a, "REGISTER user21 pass-word"), REGISTER_THROTTLED);
 }
 
 #[test]

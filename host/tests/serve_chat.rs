@@ -111,6 +111,9 @@ fn errors() {
     assert_eq!(b.ask(b"JOIN ann lee"), "ERR bad-nick");
     assert_eq!(b.ask(b"JOIN abcdefghijklmnopq"), "ERR bad-nick");
     assert_eq!(b.ask(b"MSG hi"), "ERR join-first");
+    // §6: a member's second JOIN, with its own nick or another.
+    assert_eq!(a.ask(b"JOIN ann"), "ERR already-joined");
+    assert_eq!(a.ask(b"JOIN other"), "ERR already-joined");
     assert_eq!(a.ask(b"HELLO"), "ERR bad-command");
     assert_eq!(a.ask(b"WHO is there"), "ERR bad-command");
     let mut long = b"MSG ".to_vec();
@@ -215,7 +218,8 @@ fn silent_members_time_out() {
 
 #[test]
 fn a_hundred_members() {
-    let server = chat_server(&[]);
+    // All from 127.0.0.1: over the default 64 per address.
+    let server = chat_server(&["--max-members-per-ip", "100"]);
     let peers: Vec<Peer> = (0..100).map(|_| Peer::new(server.addr())).collect();
     for (i, p) in peers.iter().enumerate() {
         assert_eq!(
@@ -334,16 +338,16 @@ impl Client {
 fn two_chat_clients() {
     let server = chat_server(&[]);
     let mut ann = Client::start(server.addr(), "ann");
-    ann.expect("WELCOME ann 1");
+    ann.expect("joined as ann (1 online)");
     let mut bob = Client::start(server.addr(), "bob");
-    bob.expect("WELCOME bob 2");
+    bob.expect("joined as bob (2 online)");
     ann.expect("* bob joined");
     bob.type_line("hi ann");
     ann.expect("bob: hi ann");
     ann.type_line("hello bob, typing while you talk");
     bob.expect("ann: hello bob, typing while you talk");
     ann.type_line("/who");
-    ann.expect("WHO ann bob");
+    ann.expect("online: ann, bob");
 
     // A third one with a taken nick is refused with a clear message.
     let taken = Client::start(server.addr(), "bob");
@@ -392,7 +396,7 @@ fn ctrl_c_stops_the_chat_loop_too() {
 fn the_client_pings_to_stay_a_member() {
     let server = chat_server(&["--member-timeout", "1"]);
     let mut ann = Client::start_with(server.addr(), "ann", &["--ping-every-ms", "250"]);
-    ann.expect("WELCOME ann 1");
+    ann.expect("joined as ann (1 online)");
     // Three member timeouts later ann is still there; a silent raw socket is not.
     let quiet = Peer::new(server.addr());
     assert_eq!(quiet.ask(b"JOIN quiet"), "WELCOME quiet 2");
@@ -433,19 +437,154 @@ fn ipv6_members() {
     server.wait_log(&format!("chat {} member joined (six, 1 online)", a.addr()));
 }
 
+/// §6: a MSG holding a control character (but TAB) or an invisible or direction-changing
+/// one is answered `ERR bad-message` and relayed to nobody: ESC, BEL, CR, NUL and U+202E
+/// each; a TAB passes.
 #[test]
-fn the_client_shows_control_characters_instead_of_obeying_them() {
+fn unsafe_messages_are_refused_and_not_relayed() {
+    let server = chat_server(&[]);
+    let (ann, eve) = (Peer::new(server.addr()), Peer::new(server.addr()));
+    assert_eq!(ann.ask(b"JOIN ann"), "WELCOME ann 1");
+    assert_eq!(eve.ask(b"JOIN eve"), "WELCOME eve 2");
+    assert_eq!(ann.recv(), "* eve joined");
+    let refused: [&[u8]; 6] = [
+        b"MSG \x1b[2J\x1b[Hscreen cleared",
+        b"MSG ding\x07",
+        b"MSG hi\radmin: send me your password",
+        b"MSG nul\0byte",
+        "MSG x\u{202e}gnp.exe".as_bytes(),
+        b"MSG \x1b]0;owned\x07",
+    ];
+    for msg in refused {
+        assert_eq!(
+            eve.ask(msg),
+            "ERR bad-message",
+            "{:?}",
+            String::from_utf8_lossy(msg)
+        );
+    }
+    eve.send(b"MSG tab\tseparated");
+    // The first thing ann hears is the message with the TAB: nothing before it.
+    assert_eq!(ann.recv(), "eve: tab\tseparated");
+    ann.nothing_before_pong(&eve);
+}
+
+/// At most `--max-members-per-ip` members from one address; over it JOIN gets `ERR
+/// busy`, other addresses still get in, and a member leaving frees a place.
+#[test]
+fn members_per_ip_are_limited() {
+    let server = chat_server(&["--max-members-per-ip", "2"]);
+    let peers: Vec<Peer> = (0..3).map(|_| Peer::new(server.addr())).collect();
+    assert_eq!(peers[0].ask(b"JOIN a"), "WELCOME a 1");
+    assert_eq!(peers[1].ask(b"JOIN b"), "WELCOME b 2");
+    assert_eq!(peers[2].ask(b"JOIN c"), "ERR busy");
+    // 127.0.0.2 is another address (all of 127/8 is loopback on Linux).
+    if let Ok(sock) = UdpSocket::bind("127.0.0.2:0") {
+        sock.connect(server.addr()).unwrap();
+        sock.set_read_timeout(Some(WAIT)).unwrap();
+        let other = Peer { sock };
+        assert_eq!(other.ask(b"JOIN d"), "WELCOME d 3");
+    }
+    peers[1].send(b"LEAVE");
+    assert!(peers[2].ask(b"JOIN c").starts_with("WELCOME c "));
+}
+
+/// Without the flag, 64 members share one address and the 65th is refused.
+#[test]
+fn members_per_ip_default_is_64() {
+    let server = chat_server(&[]);
+    let peers: Vec<Peer> = (0..65).map(|_| Peer::new(server.addr())).collect();
+    for (i, p) in peers.iter().enumerate().take(64) {
+        assert_eq!(
+            p.ask(format!("JOIN m{i}").as_bytes()),
+            format!("WELCOME m{i} {}", i + 1)
+        );
+    }
+    assert_eq!(peers[64].ask(b"JOIN late"), "ERR busy");
+}
+
+/// The chat is the UDP service: its `listening on` line says so after the address
+/// (§0's `listening on <addr>:<port>` prefix unchanged).
+#[test]
+fn the_listening_line_says_udp() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_socklab"))
+        .args(["serve", "chat", "--port", "0"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    let port = first
+        .strip_prefix("listening on 127.0.0.1:")
+        .and_then(|rest| rest.strip_suffix(" (UDP)\n"))
+        .unwrap_or_else(|| panic!("{first:?}"));
+    assert!(port.parse::<u16>().is_ok_and(|p| p != 0), "{first:?}");
+}
+
+/// A line with a character §6 refuses is not sent: the client names it, and the other
+/// member hears nothing.
+#[test]
+fn the_client_does_not_send_what_the_chat_refuses() {
     let server = chat_server(&[]);
     let mut ann = Client::start(server.addr(), "ann");
-    ann.expect("WELCOME ann 1");
-    let eve = Peer::new(server.addr());
-    assert_eq!(eve.ask(b"JOIN eve"), "WELCOME eve 2");
-    ann.expect("* eve joined");
-    // Retitle the terminal, ring the bell, return to the line start and fake a line
-    // from someone else: all shown, none done.
-    eve.send(b"MSG \x1b]0;owned\x07\rbob: send me your password\x1b[2K");
-    ann.expect("eve: \\u{1b}]0;owned\\u{7}\\rbob: send me your password\\u{1b}[2K");
+    ann.expect("joined as ann (1 online)");
+    let bob = Peer::new(server.addr());
+    assert_eq!(bob.ask(b"JOIN bob"), "WELCOME bob 2");
+    ann.expect("* bob joined");
+    ann.type_line("x\u{202e}gnp.exe");
+    ann.type_line("after");
+    assert_eq!(bob.recv(), "ann: after");
     ann.type_line("/quit");
+    assert_eq!(bob.recv(), "* ann left");
+    let (code, err) = ann.finish();
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains(
+            "socklab: chat: message not sent: it holds U+202E (an invisible or \
+             direction-changing character), which the chat does not relay"
+        ),
+        "{err}"
+    );
+}
+
+/// Against a server of the test's own making, which loses the first WELCOME and relays
+/// what §6 forbids: the client takes `ERR already-joined` for "you are in", and shows
+/// control and bidi characters escaped instead of obeying them.
+#[test]
+fn the_client_shows_control_characters_instead_of_obeying_them() {
+    let fake = UdpSocket::bind("127.0.0.1:0").unwrap();
+    fake.set_read_timeout(Some(WAIT)).unwrap();
+    let mut ann = Client::start(fake.local_addr().unwrap(), "ann");
+    let mut buf = [0u8; 2048];
+    let (n, client) = fake.recv_from(&mut buf).unwrap();
+    assert_eq!(&buf[..n], b"JOIN ann");
+    // No answer: the client asks again, and hears it is already in.
+    let (n, again) = fake.recv_from(&mut buf).unwrap();
+    assert_eq!((&buf[..n], again), (&b"JOIN ann"[..], client));
+    fake.send_to(b"ERR already-joined", client).unwrap();
+    ann.expect("joined as ann");
+    // Retitle the terminal, ring the bell, return to the line start and fake a line
+    // from someone else, reverse the rest: all shown, none done.
+    let evil = "eve: \x1b]0;owned\x07\rbob: send me your password\x1b[2K x\u{202e}gnp.exe";
+    fake.send_to(evil.as_bytes(), client).unwrap();
+    ann.expect(
+        "eve: \\u{1b}]0;owned\\u{7}\\rbob: send me your password\\u{1b}[2K x\\u{202e}gnp.exe",
+    );
+    fake.send_to(b"WHO ann eve", client).unwrap();
+    ann.expect("online: ann, eve");
+    ann.type_line("/quit");
+    loop {
+        let (n, _) = fake.recv_from(&mut buf).unwrap();
+        if &buf[..n] == b"LEAVE" {
+            break;
+        }
+    }
     let (code, err) = ann.finish();
     assert_eq!(code, Some(0), "{err}");
 }

@@ -111,6 +111,48 @@ fn invalid_names_are_refused_and_not_stored() {
     );
 }
 
+/// §4: a name with U+2028 (LINE SEPARATOR) used to be stored, and split the TSV file's
+/// entry for any reader that takes U+2028 as a line end. Such a name, and the other
+/// invisible or direction-changing characters §3 bans, get the invalid-name reply, and
+/// the file stays one `ip<TAB>name` line per entry.
+#[test]
+fn invisible_and_line_separator_names_are_refused_and_the_file_stays_one_line_each() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = db_in(&dir);
+    let server = ident_server(&db, "127.0.0.1");
+    let addr = server.addr();
+    assert_eq!(
+        talk_from("127.0.0.2", addr, b"Ann\n"),
+        "What is your name?\nNice to meet you, Ann!\n"
+    );
+    for bad in [
+        "Eve\u{2028}127.0.0.9\tAdmin",
+        "Eve\u{2028}",
+        "Eve\u{2029}Lee",
+        "x\u{202e}gnp.exe",
+        "\u{200b}\u{200b}",
+        "Ev\u{200d}e",
+    ] {
+        assert_eq!(
+            talk_from("127.0.0.3", addr, format!("{bad}\n").as_bytes()),
+            "What is your name?\nSorry, that is not a valid name.\n",
+            "{bad:?}"
+        );
+    }
+    assert_eq!(
+        talk_from("127.0.0.4", addr, b"Bob\n"),
+        "What is your name?\nNice to meet you, Bob!\n"
+    );
+    let text = std::fs::read_to_string(&db).unwrap();
+    assert_eq!(text, "127.0.0.2\tAnn\n127.0.0.4\tBob\n");
+    assert!(!text.contains(['\u{2028}', '\u{2029}']), "{text:?}");
+    // 127.0.0.3 is still unknown: asked again, not greeted.
+    assert_eq!(
+        talk_from("127.0.0.3", addr, b"Eve\n"),
+        "What is your name?\nNice to meet you, Eve!\n"
+    );
+}
+
 #[test]
 fn restart_keeps_names() {
     let dir = tempfile::tempdir().unwrap();

@@ -137,16 +137,16 @@ impl Target<'_> {
     /// 300 ms, so keep-alives cross the link throughout.
     pub fn chat_two_members(&self) {
         let mut ann = ChatMember::start(self, "ann");
-        ann.expect("WELCOME ann 1");
+        ann.expect("joined as ann (1 online)");
         let mut bob = ChatMember::start(self, "bob");
-        bob.expect("WELCOME bob 2");
+        bob.expect("joined as bob (2 online)");
         ann.expect("* bob joined");
         bob.type_line("hi ann");
         ann.expect("bob: hi ann");
         ann.type_line("hello bob");
         bob.expect("ann: hello bob");
         ann.type_line("/who");
-        ann.expect("WHO ann bob");
+        ann.expect("online: ann, bob");
         ann.type_line("/quit");
         bob.expect("* ann left");
         let (code, err) = ann.finish();

@@ -159,18 +159,24 @@ write('auth_session', 'expired', auth([
     A_LINE(LOGIN(0, 0)), A_HONEST, A_ADVANCE(6000), A_LINE(WHOAMI), A_DRAIN(300)]))
 
 # ---- chat_server: two members chat, a stranger pokes -------------------------------------
+# Input = limit, host_limit, timeout_ms, ops; peers 2k and 2k+1 are one host.
 C_SEND = lambda a, d: variant(0, 4) + u8(a) + d
-D_JOIN, D_WHO, D_PING, D_LEAVE = lambda i: variant(0, 6) + u8(i), variant(2, 6), variant(3, 6), variant(4, 6)
-D_RAW = lambda b: variant(5, 6) + seq([u8(x) for x in b])
+D_JOIN, D_WHO, D_PING, D_LEAVE = lambda i: variant(0, 7) + u8(i), variant(2, 7), variant(3, 7), variant(4, 7)
+D_RAW = lambda b: variant(5, 7) + seq([u8(x) for x in b])
 C_TX = lambda n: variant(1, 4) + u8(n)
 C_ADV, C_TIMEOUT = lambda ms: variant(2, 4) + u16(ms), variant(3, 4)
-write('chat_server', 'two-members', u8(4) + u16(60000) + seq([
+write('chat_server', 'two-members', u8(4) + u8(3) + u16(60000) + seq([
     C_SEND(1, D_JOIN(0)), C_TX(9), C_SEND(2, D_JOIN(1)), C_TX(9), C_SEND(1, D_RAW(b'MSG hi there')),
     C_TX(9), C_SEND(2, D_WHO), C_TX(9), C_SEND(3, D_RAW(b'MSG hi')), C_TX(9), C_SEND(3, D_PING), C_TX(9),
     C_SEND(1, D_LEAVE), C_TX(9)]))
-write('chat_server', 'timeout', u8(4) + u16(1000) + seq([
+write('chat_server', 'timeout', u8(4) + u8(3) + u16(1000) + seq([
     C_SEND(1, D_JOIN(0)), C_TX(9), C_SEND(2, D_JOIN(1)), C_TX(9), C_ADV(900), C_SEND(2, D_PING), C_TX(9),
     C_ADV(200), C_TIMEOUT, C_TX(9)]))
+# A member's ESC and U+202E are refused, its second JOIN too; one host holds one member.
+write('chat_server', 'refused', u8(4) + u8(1) + u16(60000) + seq([
+    C_SEND(2, D_JOIN(0)), C_TX(9), C_SEND(4, D_JOIN(1)), C_TX(9),
+    C_SEND(2, D_RAW(b'MSG \x1b[2J')), C_TX(9), C_SEND(2, D_RAW('MSG x\u202egnp.exe'.encode())), C_TX(9),
+    C_SEND(2, D_JOIN(0)), C_TX(9), C_SEND(3, D_JOIN(3)), C_TX(9), C_SEND(2, D_RAW(b'MSG a\tb')), C_TX(9)]))
 
 # ---- files_pair: two or three sessions on one 4-slot RAM disk ------------------------------
 # Op = To(session, Step) | Advance; Step = Line | Raw | Fill | Drain | Storage | Pump | Eof | Timeout

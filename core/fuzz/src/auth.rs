@@ -45,7 +45,7 @@ pub enum Answer {
     Honest,
     /// `ERR io` (a failed write: nothing changed).
     Io,
-    /// `ERR throttled` for a LOGIN (honest otherwise).
+    /// `ERR throttled` for a LOGIN, a PASSWD check or a REGISTER (honest otherwise).
     Throttled,
     /// `ERR busy` for a REGISTER: no room for another user (honest otherwise).
     Full,
@@ -161,9 +161,12 @@ pub fn session(input: Input) {
                         {
                             Reply::Failed(ErrorCode::Io)
                         }
-                        (Owned::Login(..), Answer::Throttled) => {
-                            Reply::Failed(ErrorCode::Throttled)
-                        }
+                        // §5: LOGIN and PASSWD's check when locked out, REGISTER over
+                        // `--register-limit`.
+                        (
+                            Owned::Login(..) | Owned::Check(_) | Owned::Register(..),
+                            Answer::Throttled,
+                        ) => Reply::Failed(ErrorCode::Throttled),
                         (Owned::Register(..), Answer::Full) => Reply::Failed(ErrorCode::Busy),
                         (Owned::Register(u, p), _) => {
                             if b.passwords.contains_key(u) {

@@ -21,6 +21,10 @@ pub const GREETING: &str = "OK socklab-auth 1";
 /// What a server over `--max-conns` sends before closing (§0), byte for byte.
 pub const SERVER_FULL: &[u8] = b"ERR busy server full\n";
 
+/// The text of a REGISTER's `ERR throttled` (`--register-limit`, §5): it is not about
+/// wrong passwords, and the wait is up to an hour, not a minute.
+pub const REGISTER_THROTTLED: &str = "too many new users from this address; try again later";
+
 /// Longest user name (§5).
 pub const MAX_USER: usize = 32;
 
@@ -76,7 +80,8 @@ pub enum ErrorCode {
     WeakPassword,
     /// Wrong user or password.
     BadCredentials,
-    /// Too many failed logins for this user or from this address.
+    /// Too many wrong passwords (LOGIN, PASSWD) for this user or from this address, or
+    /// too many new users from this address (REGISTER).
     Throttled,
     /// Unknown, revoked or expired token.
     BadToken,
@@ -105,7 +110,8 @@ impl ErrorCode {
     }
 
     /// The human text the server puts after the code (except for `bad-command`,
-    /// whose text says what was wrong with the line).
+    /// whose text says what was wrong with the line, and a REGISTER's `throttled`,
+    /// which says [`REGISTER_THROTTLED`]).
     pub const fn text(self) -> &'static str {
         match self {
             ErrorCode::BadCommand => {
@@ -117,7 +123,7 @@ impl ErrorCode {
             ErrorCode::BadUser => "a user name is 1 to 32 of A-Z a-z 0-9 _ . -",
             ErrorCode::WeakPassword => "a password is 8 to 128 bytes",
             ErrorCode::BadCredentials => "wrong user name or password",
-            ErrorCode::Throttled => "too many failed logins; try again in a minute",
+            ErrorCode::Throttled => "too many wrong passwords; try again in a minute",
             ErrorCode::BadToken => "unknown, revoked or expired token",
             ErrorCode::NotLoggedIn => "log in first (LOGIN or TOKEN)",
             ErrorCode::Io => "the server could not save its data",

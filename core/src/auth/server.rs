@@ -19,7 +19,7 @@
 use core::fmt::Write as _;
 
 use super::command::{Command, CommandError, parse_command};
-use super::{ErrorCode, GREETING, valid_password, valid_token, valid_user};
+use super::{ErrorCode, GREETING, REGISTER_THROTTLED, valid_password, valid_token, valid_user};
 use crate::line::{LineError, LineReader, MAX_LINE, MAX_LINE_BUF};
 use crate::outbuf::OutBuf;
 use crate::session::{CloseReason, Session};
@@ -35,7 +35,8 @@ const OUT: usize = 2 * LINE_ROOM;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Request<'a> {
     /// Create `user` with an Argon2id hash of `password` and save the user file.
-    /// Replies: [`Reply::Done`], or `Failed(UserExists | Io)`.
+    /// Replies: [`Reply::Done`], or `Failed(UserExists | Throttled | Busy | Io)`
+    /// (`Throttled`: this address made too many users lately, `--register-limit`).
     Register {
         /// A valid user name.
         user: &'a str,
@@ -59,8 +60,10 @@ pub enum Request<'a> {
     /// Is this connection's session still live (not revoked, not expired)?
     /// Replies: [`Reply::User`] or `Failed(NotLoggedIn)`.
     Whoami,
-    /// Verify the old password of this connection's user (`PASSWD`).
-    /// Replies: [`Reply::Done`], or `Failed(BadCredentials | NotLoggedIn)`.
+    /// Verify the old password of this connection's user (`PASSWD`). A wrong one counts
+    /// towards throttling as a failed LOGIN does (§5), else a stolen token would be an
+    /// unthrottled password oracle. Replies: [`Reply::Done`], or
+    /// `Failed(BadCredentials | Throttled | NotLoggedIn)`.
     CheckPassword(&'a str),
     /// Store a hash of the new password for this connection's user and save.
     /// Replies: [`Reply::Done`], or `Failed(NotLoggedIn | Io)`.
@@ -212,6 +215,9 @@ impl Auth {
             (Op::Logout, Reply::Done) => {
                 self.logged_in_until = None;
                 self.ok("bye-token");
+            }
+            (Op::Register, Reply::Failed(ErrorCode::Throttled)) => {
+                let _ = writeln!(self.out, "ERR throttled {REGISTER_THROTTLED}");
             }
             (_, Reply::Failed(code)) => {
                 if code == ErrorCode::NotLoggedIn {

@@ -16,4 +16,4 @@ pub mod server;
 
 pub use message::{Command, MAX_DATAGRAM, MAX_NICK, MAX_RELAY, ParseError, parse, valid_nick};
 pub use reply::{Nicks, Reply, ReplyError, parse_reply};
-pub use server::{ChatEvent, ChatServer, Transmit};
+pub use server::{ChatEvent, ChatServer, DEFAULT_MAX_MEMBERS_PER_HOST, SameHost, Transmit};

@@ -20,8 +20,8 @@ pub enum Reply<'a> {
         count: usize,
     },
     /// `ERR <code>`: §6 codes carry no text (`bad-nick`, `nick-taken`, `busy`,
-    /// `join-first`, `bad-message`, `bad-command`); any other single word is kept, so a
-    /// client can show a code a newer server sends.
+    /// `join-first`, `already-joined`, `bad-message`, `bad-command`); any other single
+    /// word is kept, so a client can show a code a newer server sends.
     Error(&'a str),
     /// `PONG`.
     Pong,

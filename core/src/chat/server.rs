@@ -27,6 +27,7 @@ use heapless::{Deque, String, Vec};
 
 use super::message::{Command, MAX_DATAGRAM, MAX_NICK, MAX_RELAY, ParseError, parse, valid_nick};
 use super::reply::Reply;
+use crate::text::is_unsafe;
 use crate::time::{Duration, Instant};
 
 /// A nick as stored.
@@ -71,6 +72,13 @@ struct Relay<A> {
 /// The longest direct reply: `WELCOME <16-byte nick> <count>`.
 const DIRECT: usize = 48;
 
+/// Default `--max-members-per-ip` (§6): a lab behind one NAT address still fits, one
+/// peer cannot take a 1000-member room alone.
+pub const DEFAULT_MAX_MEMBERS_PER_HOST: usize = 64;
+
+/// Whether two member addresses are the same host, for the per-host limit.
+pub type SameHost<A> = fn(&A, &A) -> bool;
+
 /// The chat server for one socket: at most `N` members (and at most the `limit` given
 /// to [`new`](Self::new)), addresses of type `A` (`SocketAddr` on the PC, a small
 /// endpoint type on a board).
@@ -78,6 +86,8 @@ const DIRECT: usize = 48;
 pub struct ChatServer<A, const N: usize> {
     members: Vec<Member<A>, N>,
     limit: usize,
+    /// At most this many members from one host, as `same_host` tells hosts apart.
+    per_host: Option<(usize, SameHost<A>)>,
     timeout: Duration,
     direct: Option<(A, Vec<u8, DIRECT>)>,
     /// A `WHO` answer in progress: destination and the next member to list.
@@ -88,17 +98,27 @@ pub struct ChatServer<A, const N: usize> {
 
 impl<A: Copy + Eq, const N: usize> ChatServer<A, N> {
     /// An empty room. Members silent for `timeout` are dropped; at most
-    /// `min(limit, N)` members at once (a `JOIN` over that gets `ERR busy`).
+    /// `min(limit, N)` members at once (a `JOIN` over that gets `ERR busy`). No limit
+    /// per host until [`set_host_limit`](Self::set_host_limit).
     pub fn new(timeout: Duration, limit: usize) -> Self {
         ChatServer {
             members: Vec::new(),
             limit: limit.min(N),
+            per_host: None,
             timeout,
             direct: None,
             who: None,
             relay: None,
             events: Deque::new(),
         }
+    }
+
+    /// At most `max` members whose addresses `same_host` says are one host (§6
+    /// `--max-members-per-ip`); a `JOIN` over it gets `ERR busy`. The frontend says what
+    /// a host is because only it knows its address type (an IP and a port on the PC, a
+    /// smoltcp endpoint on a board) and whether, say, an IPv6 /64 is one host.
+    pub fn set_host_limit(&mut self, max: usize, same_host: SameHost<A>) {
+        self.per_host = Some((max, same_host));
     }
 
     /// Members online.
@@ -148,18 +168,18 @@ impl<A: Copy + Eq, const N: usize> ChatServer<A, N> {
             (Err(_), None) => return,
         };
         match (cmd, member) {
-            (Command::Join(nick), _) if !valid_nick(nick) => {
-                self.reply_bounded(from, Reply::Error("bad-nick"), datagram.len(), member)
-            }
-            (Command::Join(nick), Some(i)) => {
-                if self.members[i].nick == nick {
-                    // A retransmitted JOIN whose WELCOME was lost: welcome again.
-                    self.welcome(from, nick, datagram.len(), member);
-                } else {
-                    self.reply(from, Reply::Error("bad-command"));
-                }
+            // §6: a member's second JOIN, whatever its nick. A client whose WELCOME was
+            // lost and that asked again learns from this that it is in.
+            (Command::Join(_), Some(_)) => self.reply(from, Reply::Error("already-joined")),
+            (Command::Join(nick), None) if !valid_nick(nick) => {
+                self.reply_bounded(from, Reply::Error("bad-nick"), datagram.len())
             }
             (Command::Join(nick), None) => self.join(now, from, nick, datagram.len()),
+            // §6: no member's terminal may be driven by another's bytes (ESC, CR, BEL...)
+            // nor a line be hidden or reordered (zero-width, bidi overrides).
+            (Command::Msg(text), Some(_)) if text.chars().any(|c| c != '\t' && is_unsafe(c)) => {
+                self.reply(from, Reply::Error("bad-message"))
+            }
             (Command::Msg(text), Some(i)) => {
                 let mut msg = Vec::new();
                 let nick = self.members[i].nick.as_str();
@@ -179,7 +199,7 @@ impl<A: Copy + Eq, const N: usize> ChatServer<A, N> {
                 self.event(ChatEvent::Left(from, m.nick));
             }
             (Command::Msg(_) | Command::Who, None) => {
-                self.reply_bounded(from, Reply::Error("join-first"), datagram.len(), None)
+                self.reply_bounded(from, Reply::Error("join-first"), datagram.len())
             }
             // A PING from a stranger gets nothing (§6); leaving without having joined
             // is already done.
@@ -189,10 +209,10 @@ impl<A: Copy + Eq, const N: usize> ChatServer<A, N> {
 
     fn join(&mut self, now: Instant, from: A, nick: &str, asked: usize) {
         if self.members.iter().any(|m| m.nick == nick) {
-            return self.reply_bounded(from, Reply::Error("nick-taken"), asked, None);
+            return self.reply_bounded(from, Reply::Error("nick-taken"), asked);
         }
-        if self.members.len() >= self.limit {
-            return self.reply_bounded(from, Reply::Error("busy"), asked, None);
+        if self.members.len() >= self.limit || self.host_is_full(&from) {
+            return self.reply_bounded(from, Reply::Error("busy"), asked);
         }
         let mut stored = Nick::new();
         let _ = stored.push_str(nick); // valid_nick: at most MAX_NICK bytes
@@ -204,14 +224,20 @@ impl<A: Copy + Eq, const N: usize> ChatServer<A, N> {
         if self.members.push(member).is_err() {
             return; // unreachable: limit <= N
         }
-        self.welcome(from, nick, asked, None);
+        let count = self.members.len();
+        self.reply_bounded(from, Reply::Welcome { nick, count }, asked);
         self.announce(Reply::Joined(nick), Some(from));
         self.event(ChatEvent::Joined(from, stored));
     }
 
-    fn welcome(&mut self, to: A, nick: &str, asked: usize, member: Option<usize>) {
-        let count = self.members.len();
-        self.reply_bounded(to, Reply::Welcome { nick, count }, asked, member);
+    fn host_is_full(&self, from: &A) -> bool {
+        self.per_host.is_some_and(|(max, same_host)| {
+            self.members
+                .iter()
+                .filter(|m| same_host(&m.addr, from))
+                .count()
+                >= max
+        })
     }
 
     /// `* <nick> joined|left|timed out` to every member but `except`.
@@ -233,14 +259,12 @@ impl<A: Copy + Eq, const N: usize> ChatServer<A, N> {
         }
     }
 
-    /// A reply to an address that may not have joined (`member` is `None`): never more
-    /// than three times the `asked` bytes it answers (§6 anti-amplification), else
+    /// A reply to an address that was not a member when its datagram arrived: never
+    /// more than three times the `asked` bytes it answers (§6 anti-amplification), else
     /// nothing is sent.
-    fn reply_bounded(&mut self, to: A, reply: Reply<'_>, asked: usize, member: Option<usize>) {
+    fn reply_bounded(&mut self, to: A, reply: Reply<'_>, asked: usize) {
         let mut v: Vec<u8, DIRECT> = Vec::new();
-        if write!(VecWriter(&mut v), "{reply}").is_err()
-            || (member.is_none() && v.len() > asked.saturating_mul(3))
-        {
+        if write!(VecWriter(&mut v), "{reply}").is_err() || v.len() > asked.saturating_mul(3) {
             return;
         }
         self.direct = Some((to, v));

@@ -5,9 +5,24 @@
 //! alive), while the main thread sends each typed line as `MSG`. `/who` asks who is
 //! online, `/quit` (or end of input) sends `LEAVE` and exits.
 //!
-//! What the server sends is printed as it comes (`bob: hi`, `* cy joined`,
-//! `WHO ann bob`), except `PONG`, which is only a keep-alive, and `ERR` replies, which
-//! are explained on stderr.
+//! What the server sends is shown as a person reads it, not as the protocol spells it:
+//!
+//! | datagram           | shown                                    |
+//! |--------------------|------------------------------------------|
+//! | `WELCOME ann 2`    | `joined as ann (2 online)`               |
+//! | `bob: hi`          | `bob: hi`                                |
+//! | `* bob joined`     | `* bob joined` (also `left`, `timed out`)|
+//! | `WHO ann bob`      | `online: ann, bob`                       |
+//! | `PONG`             | nothing (a keep-alive)                   |
+//! | `ERR <code>`       | a sentence on stderr (`socklab: chat: ...`) |
+//!
+//! A datagram that is not §6 is shown as it came, so nothing the server says is hidden.
+//! Other members' text is untrusted: control, invisible and direction-changing
+//! characters are shown escaped (`\u{1b}`), whatever the server let through.
+//!
+//! A typed line with a character §6 refuses (a control character other than TAB, an
+//! invisible or direction-changing one) is not sent: the client says which character
+//! and why, rather than letting the server answer `ERR bad-message`.
 //!
 //! Exit status: 0 after `/quit` or end of input; 1 when the server refuses the nick
 //! (`ERR nick-taken`, `ERR bad-nick`, `ERR busy`); 2 when the server cannot be reached
@@ -22,6 +37,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use socklab_core::chat::{Command, MAX_DATAGRAM, Reply, parse_reply, valid_nick};
+use socklab_core::text::{is_invisible, is_unsafe};
 
 use super::conn::{Trace, describe, display_addr};
 
@@ -113,7 +129,7 @@ fn open(host: &str, port: u16) -> io::Result<UdpSocket> {
     Err(last)
 }
 
-/// Send `JOIN` until the server answers. `Ok(Ok(WELCOME line))`, `Ok(Err(exit code))`
+/// Send `JOIN` until the server answers. `Ok(Ok(line to show))`, `Ok(Err(exit code))`
 /// for a refusal (explained on stderr), `Err(why)` when nobody answers.
 fn join(socket: &UdpSocket, nick: &str, trace: &Trace) -> Result<Result<String, ExitCode>, String> {
     let request = Command::Join(nick).to_string();
@@ -138,7 +154,11 @@ fn join(socket: &UdpSocket, nick: &str, trace: &Trace) -> Result<Result<String, 
             };
             trace.received(n);
             match parse_reply(&buf[..n]) {
-                Ok(welcome @ Reply::Welcome { .. }) => return Ok(Ok(welcome.to_string())),
+                Ok(Reply::Welcome { nick, count }) => {
+                    return Ok(Ok(format!("joined as {nick} ({count} online)")));
+                }
+                // Our JOIN was asked again because its WELCOME was lost: we are in.
+                Ok(Reply::Error("already-joined")) => return Ok(Ok(format!("joined as {nick}"))),
                 Ok(Reply::Error(code)) => {
                     eprintln!("socklab: chat: {}", explain(code, nick));
                     return Ok(Err(ExitCode::from(super::EXIT_FAILURE)));
@@ -159,21 +179,72 @@ fn is_timeout(e: &io::Error) -> bool {
 }
 
 /// What other members wrote, safe for a terminal: control characters (ESC, BEL, CR,
-/// newlines...) are shown escaped (`\u{1b}`), so a message cannot move the cursor,
-/// retitle the window, fake a line from someone else or hide what it says. Tabs stay.
+/// newlines...) and invisible or direction-changing ones (U+200B, U+202E...) are shown
+/// escaped (`\u{1b}`, `\u{202e}`), so a message cannot move the cursor, retitle the
+/// window, fake a line from someone else or hide and reorder what it says, even through
+/// a server that relays what §6 forbids. Tabs stay.
 fn printable(text: &str) -> std::borrow::Cow<'_, str> {
-    if !text.chars().any(|c| c.is_control() && c != '\t') {
+    let shown_raw = |c: char| c == '\t' || !is_unsafe(c);
+    if text.chars().all(shown_raw) {
         return text.into();
     }
     let mut out = String::with_capacity(text.len() + 8);
     for c in text.chars() {
-        if c.is_control() && c != '\t' {
-            out.extend(c.escape_default());
-        } else {
+        if shown_raw(c) {
             out.push(c);
+        } else {
+            out.extend(c.escape_default());
         }
     }
     out.into()
+}
+
+/// Why a typed line cannot be sent (§6 refuses it), in words; `None` when it can.
+fn refused(text: &str) -> Option<String> {
+    let c = text.chars().find(|&c| c != '\t' && is_unsafe(c))?;
+    let what = if is_invisible(c) {
+        "an invisible or direction-changing character"
+    } else {
+        "a control character"
+    };
+    Some(format!(
+        "message not sent: it holds U+{:04X} ({what}), which the chat does not relay",
+        u32::from(c)
+    ))
+}
+
+/// A datagram from the server, as shown to the person chatting.
+#[derive(Debug, PartialEq, Eq)]
+enum Shown {
+    /// A line for stdout.
+    Line(String),
+    /// An explanation for stderr.
+    Problem(String),
+    /// Nothing to show (`PONG`).
+    Nothing,
+}
+
+/// How the terminal shows `datagram` (see the module's table).
+fn show(datagram: &[u8], nick: &str) -> Shown {
+    match parse_reply(datagram) {
+        Ok(Reply::Pong) => Shown::Nothing,
+        Ok(Reply::Error(code)) => Shown::Problem(explain(code, nick)),
+        Ok(Reply::Welcome { nick, count }) => {
+            Shown::Line(format!("joined as {nick} ({count} online)"))
+        }
+        Ok(Reply::Who(nicks)) => {
+            let list: Vec<&str> = nicks.iter().collect();
+            if list.is_empty() {
+                Shown::Line("online: nobody".into())
+            } else {
+                Shown::Line(format!("online: {}", list.join(", ")))
+            }
+        }
+        Ok(Reply::Message { nick, text }) => Shown::Line(format!("{nick}: {}", printable(text))),
+        // `* bob joined` / `left` / `timed out` read well as they are; so does
+        // anything that is not §6, shown as it came (escaped).
+        _ => Shown::Line(printable(&String::from_utf8_lossy(datagram)).into_owned()),
+    }
 }
 
 /// An `ERR` code in words.
@@ -181,11 +252,16 @@ fn explain(code: &str, nick: &str) -> String {
     match code {
         "nick-taken" => format!("the nick {nick} is taken; choose another with --nick"),
         "bad-nick" => format!("the server does not accept the nick {nick}"),
-        "busy" => "the chat is full; try again later".into(),
+        "busy" => "the chat is full, or has as many members from your address as it allows; \
+                   try again later"
+            .into(),
+        "already-joined" => "you are already in the chat".into(),
         "join-first" => "you are no longer in the chat (timed out?); restart to join again".into(),
-        "bad-message" => "the server refused a message (too long or not UTF-8)".into(),
+        "bad-message" => "the server refused a message: too long, not UTF-8, or holding a \
+                          control or invisible character"
+            .into(),
         "bad-command" => "the server did not understand a command".into(),
-        other => format!("the server says ERR {other}"),
+        other => format!("the server says ERR {}", printable(other)),
     }
 }
 
@@ -221,6 +297,9 @@ fn chat(socket: UdpSocket, trace: Trace, ping_every: Duration, nick: &str) -> io
                 text.len(),
                 MAX_DATAGRAM - 4
             ),
+            _ if refused(text).is_some() => {
+                eprintln!("socklab: chat: {}", refused(text).unwrap_or_default());
+            }
             _ => send(&Command::Msg(text).to_string())?,
         }
     }
@@ -261,26 +340,21 @@ fn read_loop(
             }
         };
         trace.received(n);
-        match parse_reply(&buf[..n]) {
-            Ok(Reply::Pong) => continue,
-            Ok(Reply::Error(code)) => {
-                eprintln!("socklab: chat: {}", explain(code, nick));
-                continue;
+        match show(&buf[..n], nick) {
+            Shown::Nothing => {}
+            Shown::Problem(why) => eprintln!("socklab: chat: {why}"),
+            Shown::Line(line) => {
+                let mut out = io::stdout().lock();
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
             }
-            _ => {}
         }
-        // Relays, news and WHO lists as they came; a datagram that is not §6 too, so
-        // nothing the server says is hidden.
-        let text = String::from_utf8_lossy(&buf[..n]);
-        let mut out = io::stdout().lock();
-        let _ = writeln!(out, "{}", printable(&text));
-        let _ = out.flush();
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::printable;
+    use super::{Shown, printable, refused, show};
 
     #[test]
     fn control_characters_are_shown_not_obeyed() {
@@ -288,6 +362,58 @@ mod tests {
         assert_eq!(
             printable("eve: \u{1b}]0;owned\u{7}\r\nann: fake\u{9b}2J"),
             "eve: \\u{1b}]0;owned\\u{7}\\r\\nann: fake\\u{9b}2J"
+        );
+        assert_eq!(printable("x\u{202e}gnp.exe"), "x\\u{202e}gnp.exe");
+    }
+
+    #[test]
+    fn datagrams_become_human_lines() {
+        let line = |s: &str| Shown::Line(s.into());
+        assert_eq!(
+            show(b"WELCOME ann 3", "ann"),
+            line("joined as ann (3 online)")
+        );
+        assert_eq!(show(b"WHO ann bob cy", "ann"), line("online: ann, bob, cy"));
+        assert_eq!(show(b"WHO", "ann"), line("online: nobody"));
+        assert_eq!(show(b"bob: hi\tall", "ann"), line("bob: hi\tall"));
+        assert_eq!(show(b"* bob joined", "ann"), line("* bob joined"));
+        assert_eq!(show(b"* bob timed out", "ann"), line("* bob timed out"));
+        assert_eq!(show(b"PONG", "ann"), Shown::Nothing);
+        assert_eq!(
+            show(b"ERR already-joined", "ann"),
+            Shown::Problem("you are already in the chat".into())
+        );
+        assert_eq!(
+            show(b"ERR \x1b[2J", "ann"),
+            Shown::Problem("the server says ERR \\u{1b}[2J".into())
+        );
+        assert_eq!(
+            show(b"hello \x1b[2J", "ann"),
+            line("hello \\u{1b}[2J"),
+            "not §6: shown as it came, escaped"
+        );
+        assert_eq!(
+            show(b"ERR new-code", "ann"),
+            Shown::Problem("the server says ERR new-code".into())
+        );
+    }
+
+    #[test]
+    fn refused_characters_are_named() {
+        assert_eq!(refused("hi\tthere, ünïcödé 😀"), None);
+        assert_eq!(
+            refused("a\u{1b}[2J").as_deref(),
+            Some(
+                "message not sent: it holds U+001B (a control character), which the chat \
+                 does not relay"
+            )
+        );
+        assert_eq!(
+            refused("x\u{202e}gnp.exe").as_deref(),
+            Some(
+                "message not sent: it holds U+202E (an invisible or direction-changing \
+                 character), which the chat does not relay"
+            )
         );
     }
 }

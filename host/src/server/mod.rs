@@ -11,6 +11,7 @@
 //! * [`event_loop`] — accepting, dispatching events, timers and the graceful stop;
 //! * [`handoff`] — what the loops share: connection count, stop, an inbox per loop;
 //! * [`wake`] — waking a connection's loop when work done on another thread is ready;
+//! * [`peer_key`] — which peers count as one for per-address limits (IPv6 by /64);
 //! * [`files`] — the §3 service: confined storage folder, disk work on a worker pool;
 //! * [`ident`] — the §4 service: the name table, stored off the loop;
 //! * [`auth`] — the §5 service: Argon2id users, hashed session tokens, throttling;
@@ -24,6 +25,7 @@ pub mod files;
 pub mod handoff;
 pub mod ident;
 pub mod listener;
+pub mod peer_key;
 pub mod service;
 pub mod signal;
 pub mod timers;
@@ -133,11 +135,15 @@ pub fn serve(
         })
         .collect::<anyhow::Result<Vec<_>>>()?;
     let mut out = std::io::stdout().lock();
-    let udp_addrs = chats.iter().map(|c| c.local_addr());
-    for addr in server.local_addrs().into_iter().chain(udp_addrs) {
-        // Scripts wait for this exact line, whatever the log settings (§0). A closed
-        // stdout (a daemonised server) is no reason not to serve.
-        let _ = writeln!(out, "listening on {addr}");
+    let tcp_addrs = server.local_addrs().into_iter().map(|a| (a, ""));
+    // The chat is the one UDP service: say so, or `nc 127.0.0.1 9093` (TCP) is what a
+    // newcomer tries. The suffix comes after `<addr>:<port>`, so scripts that read the
+    // address as the first word after `listening on ` are not disturbed.
+    let udp_addrs = chats.iter().map(|c| (c.local_addr(), " (UDP)"));
+    for (addr, transport) in tcp_addrs.chain(udp_addrs) {
+        // Scripts wait for this line, whatever the log settings (§0). A closed stdout
+        // (a daemonised server) is no reason not to serve.
+        let _ = writeln!(out, "listening on {addr}{transport}");
     }
     let _ = out.flush();
     drop(out);

@@ -83,8 +83,10 @@ pub fn serve_cmd(mut cmd: Command, listeners: usize) -> Server {
             .stdout
             .recv_timeout(WAIT)
             .unwrap_or_else(|_| panic!("no `listening on` line; log:\n{}", server.log()));
+        // `listening on <addr>:<port>`, and ` (UDP)` after it for the chat (§0).
         let addr = line
             .strip_prefix("listening on ")
+            .and_then(|rest| rest.split(' ').next())
             .unwrap_or_else(|| panic!("unexpected first line {line:?}"));
         server.addrs.push(addr.parse().expect("listening address"));
     }

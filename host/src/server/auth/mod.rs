@@ -2,12 +2,15 @@
 //!
 //! * [`secret`] — Argon2id, random tokens, token hashes, constant-time comparison;
 //! * [`store`] — the user and session files (atomic rewrites, restart-safe);
-//! * [`throttle`] — failed-login counting per user and per address, bounded;
+//! * [`throttle`] — wrong-password counting (LOGIN, PASSWD) per user and per address,
+//!   bounded;
+//! * [`register_limit`] — new users per address per hour (`--register-limit`), bounded;
 //! * [`session`] — the core session with slow work on the worker pool.
 //!
 //! The service refuses payload dumps (`-vv`), so the shared log never sees a password
 //! or a token; nothing in this module logs a secret either.
 
+pub mod register_limit;
 pub mod secret;
 pub mod session;
 pub mod store;
@@ -24,6 +27,7 @@ use socklab_core::session::{Idle, Session};
 use super::service::Service;
 use super::wake::Wake;
 use crate::pool::Pool;
+use register_limit::RegisterLimit;
 use secret::{Cost, Hasher};
 use session::{Backend, PooledAuth};
 use store::Store;
@@ -63,6 +67,7 @@ impl AuthService {
                 store,
                 hasher,
                 throttle: Mutex::new(Throttle::default()),
+                register_limit: Mutex::new(RegisterLimit::new(register_limit::DEFAULT_PER_HOUR)),
                 ttl,
                 max_users: session::MAX_USERS,
                 log: OnceLock::new(),
@@ -77,6 +82,15 @@ impl AuthService {
     pub fn with_max_users(mut self, max: usize) -> Self {
         if let Some(b) = Arc::get_mut(&mut self.backend) {
             b.max_users = max;
+        }
+        self
+    }
+
+    /// Accept at most `per_hour` new users per address within any hour
+    /// (`--register-limit`). Call before the service is cloned into the loops.
+    pub fn with_register_limit(mut self, per_hour: u32) -> Self {
+        if let Some(b) = Arc::get_mut(&mut self.backend) {
+            b.register_limit = Mutex::new(RegisterLimit::new(per_hour));
         }
         self
     }

@@ -19,6 +19,7 @@ use socklab_core::auth::{Auth, ErrorCode, Reply, Request};
 use socklab_core::session::{CloseReason, Event, Session};
 use zeroize::{Zeroize, Zeroizing};
 
+use super::register_limit::RegisterLimit;
 use super::secret::{Hasher, TokenHash, new_token};
 use super::store::{self, Store, unix_ms};
 use super::throttle::{Key, Throttle};
@@ -41,8 +42,10 @@ pub struct Backend {
     pub store: Store,
     /// Argon2id at the configured cost.
     pub hasher: Hasher,
-    /// Failed-login counts.
+    /// Wrong-password counts (LOGIN and PASSWD).
     pub throttle: Mutex<Throttle>,
+    /// New users per address (`--register-limit`).
+    pub register_limit: Mutex<RegisterLimit>,
     /// `--token-ttl`.
     pub ttl: std::time::Duration,
     /// `--max-users`: REGISTER beyond it is refused with `ERR busy`.
@@ -148,42 +151,41 @@ impl Handle {
         };
         match job {
             Job::Register(user, password) => {
-                let full = || {
-                    if let Some(log) = b.log.get() {
-                        let what = format_args!(
-                            "REGISTER refused: the user table is full (--max-users {})",
-                            b.max_users
-                        );
-                        log.event("auth", peer, what);
-                    }
-                    ErrorCode::Busy
-                };
                 {
                     let t = b.store.lock();
                     if t.users.contains_key(user) {
                         return Err(ErrorCode::UserExists);
                     }
                     if t.users.len() >= b.max_users {
-                        return Err(full());
-                    }
-                }
-                let phc = b.hasher.hash(password).map_err(|_| ErrorCode::Io)?;
-                {
-                    let mut t = b.store.lock();
-                    if t.users.contains_key(user) {
-                        return Err(ErrorCode::UserExists);
-                    }
-                    // Checked again: others may have registered during the hash.
-                    if t.users.len() >= b.max_users {
                         drop(t);
-                        return Err(full());
+                        return Err(self.table_full());
                     }
-                    t.users.insert(user.clone(), phc);
                 }
-                b.store.save_users().map_err(|e| {
-                    b.store.lock().users.remove(user);
-                    io(e)
-                })?;
+                // Counted before the hash, so parallel REGISTERs cannot pass the
+                // limit while they hash; given back if no user is made.
+                let limit = || {
+                    b.register_limit
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                };
+                let slot = limit()
+                    .begin(peer.ip(), std::time::Instant::now())
+                    .ok_or(ErrorCode::Throttled)?;
+                let last = slot.last;
+                if let Err(code) = self.make_user(user, password) {
+                    limit().cancel(slot);
+                    return Err(code);
+                }
+                if last {
+                    if let Some(log) = b.log.get() {
+                        let n = limit().per_hour();
+                        let what = format_args!(
+                            "REGISTER limit reached: {n} new users from this address within \
+                             an hour (--register-limit {n}); more answer ERR throttled"
+                        );
+                        log.event("auth", peer, what);
+                    }
+                }
                 Ok(Outcome::Done)
             }
             Job::Login(user, password) => {
@@ -194,28 +196,7 @@ impl Handle {
                 } else {
                     String::new()
                 };
-                let keys = [Key::User(name), Key::ip(self.peer.ip())];
-                let attempt = b
-                    .throttle
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .begin(keys, std::time::Instant::now())
-                    .ok_or(ErrorCode::Throttled)?;
-                let phc = b.store.lock().users.get(user).cloned();
-                let ok = b.hasher.verify(password, phc.as_deref());
-                let mut throttle = b.throttle.lock().unwrap_or_else(PoisonError::into_inner);
-                if !ok {
-                    if throttle.failed(attempt, std::time::Instant::now()) {
-                        drop(throttle);
-                        if let Some(log) = b.log.get() {
-                            let what = "LOGIN throttled for 60 s (5 failed logins within 60 s)";
-                            log.event("auth", peer, what);
-                        }
-                    }
-                    return Err(ErrorCode::BadCredentials);
-                }
-                throttle.succeeded(attempt);
-                drop(throttle);
+                self.check_password(name, user, password)?;
                 let token = Zeroizing::new(new_token().map_err(|_| ErrorCode::Io)?);
                 let hash = TokenHash::of(&token);
                 let ttl = b.ttl.as_millis() as u64;
@@ -266,12 +247,8 @@ impl Handle {
             }
             Job::CheckPassword(old) => {
                 let (user, _) = self.current_session()?;
-                let phc = b.store.lock().users.get(&user).cloned();
-                if phc.is_some() && b.hasher.verify(old, phc.as_deref()) {
-                    Ok(Outcome::Done)
-                } else {
-                    Err(ErrorCode::BadCredentials)
-                }
+                self.check_password(user.clone(), &user, old)?;
+                Ok(Outcome::Done)
             }
             Job::SetPassword(new) => {
                 let (user, _) = self.current_session()?;
@@ -307,6 +284,84 @@ impl Handle {
                 Ok(Outcome::Done)
             }
         }
+    }
+
+    /// Hash `password` and add `user`, unless it was taken or the table filled up
+    /// meanwhile; then save the user file (rolled back if that fails).
+    fn make_user(&self, user: &str, password: &str) -> Result<(), ErrorCode> {
+        let b = &self.backend;
+        let phc = b.hasher.hash(password).map_err(|_| ErrorCode::Io)?;
+        {
+            let mut t = b.store.lock();
+            if t.users.contains_key(user) {
+                return Err(ErrorCode::UserExists);
+            }
+            // Checked again: others may have registered during the hash.
+            if t.users.len() >= b.max_users {
+                drop(t);
+                return Err(self.table_full());
+            }
+            t.users.insert(user.to_owned(), phc);
+        }
+        b.store.save_users().map_err(|e| {
+            b.store.lock().users.remove(user);
+            b.error(
+                self.peer,
+                format_args!("cannot save in {}", b.store.dir().display()),
+                &e,
+            );
+            ErrorCode::Io
+        })
+    }
+
+    /// `--max-users` reached: say so in the log, answer `busy`.
+    fn table_full(&self) -> ErrorCode {
+        if let Some(log) = self.backend.log.get() {
+            let what = format_args!(
+                "REGISTER refused: the user table is full (--max-users {})",
+                self.backend.max_users
+            );
+            log.event("auth", self.peer, what);
+        }
+        ErrorCode::Busy
+    }
+
+    /// Verify `password` for `user` under the throttle (§5): refused without verifying
+    /// while `key` (the user) or this peer's address is locked out; a wrong password
+    /// counts towards the lockout, a right one does not. An unknown user verifies
+    /// against the dummy hash, so it costs what a wrong password costs.
+    fn check_password(&self, key: String, user: &str, password: &str) -> Result<(), ErrorCode> {
+        let b = &self.backend;
+        let lock = || b.throttle.lock().unwrap_or_else(PoisonError::into_inner);
+        let keys = [Key::User(key), Key::ip(self.peer.ip())];
+        let attempt = lock()
+            .begin(keys, std::time::Instant::now())
+            .ok_or(ErrorCode::Throttled)?;
+        let phc = b.store.lock().users.get(user).cloned();
+        if b.hasher.verify(password, phc.as_deref()) && phc.is_some() {
+            lock().succeeded(attempt);
+            return Ok(());
+        }
+        let locked = lock().failed(attempt, std::time::Instant::now());
+        if !locked.is_empty() {
+            if let Some(log) = b.log.get() {
+                let whom: Vec<String> = locked
+                    .iter()
+                    .map(|k| match k {
+                        Key::User(u) if u.is_empty() => "malformed user names".to_owned(),
+                        Key::User(u) => format!("user {u}"),
+                        Key::Ip(_) => "this address".to_owned(),
+                    })
+                    .collect();
+                let what = format_args!(
+                    "LOGIN and PASSWD throttled for 60 s for {} ({} wrong passwords within 60 s)",
+                    whom.join(" and "),
+                    super::throttle::LIMIT
+                );
+                log.event("auth", self.peer, what);
+            }
+        }
+        Err(ErrorCode::BadCredentials)
     }
 
     fn set_text(&mut self, s: &str) {

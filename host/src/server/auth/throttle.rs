@@ -1,5 +1,7 @@
-//! §5 throttling: after 5 failed LOGINs for one user or from one address within 60 s,
-//! LOGIN answers `throttled` for 60 s, even with the right password.
+//! §5 throttling: after 5 wrong passwords (failed LOGINs and failed PASSWD old-password
+//! checks alike) for one user or from one address within 60 s, LOGIN and PASSWD answer
+//! `throttled` for 60 s, even with the right password. PASSWD counts because whoever
+//! holds a stolen token could otherwise guess the password through it unthrottled.
 //!
 //! Each key (a user name, or a peer address — an IPv6 peer by its /64, since one host
 //! usually holds a whole /64) keeps the times of its last 5 attempts. An attempt is
@@ -29,7 +31,8 @@ pub const MAX_KEYS: usize = 100_000;
 /// What is being throttled.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Key {
-    /// A user name as sent in LOGIN (all names that break §5's rules share `""`).
+    /// A user name as sent in LOGIN, or PASSWD's logged-in user (all names that break
+    /// §5's rules share `""`).
     User(String),
     /// A peer address (IPv6 truncated to its /64).
     Ip(IpAddr),
@@ -38,16 +41,7 @@ pub enum Key {
 impl Key {
     /// The address key for `ip`.
     pub fn ip(ip: IpAddr) -> Key {
-        Key::Ip(match ip {
-            IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-                Some(v4) => IpAddr::V4(v4),
-                None => {
-                    let bits = u128::from(v6) & !((1u128 << 64) - 1);
-                    IpAddr::V6(bits.into())
-                }
-            },
-            v4 => v4,
-        })
+        Key::Ip(crate::server::peer_key::peer_key(ip))
     }
 }
 
@@ -81,7 +75,7 @@ pub struct Throttle {
     keys: HashMap<Key, Entry>,
 }
 
-/// A LOGIN attempt the table let through; report its outcome with
+/// A password check (LOGIN, PASSWD) the table let through; report its outcome with
 /// [`Throttle::succeeded`] or [`Throttle::failed`].
 #[derive(Debug)]
 pub struct Attempt {
@@ -90,7 +84,7 @@ pub struct Attempt {
 }
 
 impl Throttle {
-    /// Start a LOGIN for these keys at `now`: `None` if any of them is locked out (or
+    /// Start a password check for these keys at `now`: `None` if any of them is locked out (or
     /// the table is full), else the attempt, already counted.
     pub fn begin(&mut self, keys: [Key; 2], now: Instant) -> Option<Attempt> {
         for k in &keys {
@@ -132,16 +126,17 @@ impl Throttle {
     }
 
     /// The attempt failed; a key with [`LIMIT`] failures within [`WINDOW`] is locked
-    /// out for [`WINDOW`] from `now`. Returns whether this failure locked a key out.
-    pub fn failed(&mut self, attempt: Attempt, now: Instant) -> bool {
-        let mut locked = false;
-        for k in &attempt.keys {
-            if let Some(e) = self.keys.get_mut(k) {
+    /// out for [`WINDOW`] from `now`. Returns the keys this failure locked out (for the
+    /// log), usually none.
+    pub fn failed(&mut self, attempt: Attempt, now: Instant) -> Vec<Key> {
+        let mut locked = Vec::new();
+        for k in attempt.keys {
+            if let Some(e) = self.keys.get_mut(&k) {
                 e.forget_old(now);
                 if e.attempts.len() >= LIMIT {
                     e.attempts.clear();
                     e.blocked_until = Some(now + WINDOW);
-                    locked = true;
+                    locked.push(k);
                 }
             }
         }
@@ -173,7 +168,12 @@ mod tests {
         let t0 = Instant::now();
         for i in 0..5 {
             let a = t.begin(keys("bob", [1, 1, 1, 1]), t0).expect("allowed");
-            t.failed(a, t0 + Duration::from_millis(i));
+            let locked = t.failed(a, t0 + Duration::from_millis(i));
+            if i < 4 {
+                assert!(locked.is_empty(), "{locked:?}");
+            } else {
+                assert_eq!(locked, keys("bob", [1, 1, 1, 1]).to_vec());
+            }
         }
         assert!(
             t.begin(keys("bob", [2, 2, 2, 2]), t0).is_none(),

@@ -9,7 +9,11 @@
 
 pub mod udp_loop;
 
+use std::net::SocketAddr;
+
 use socklab_core::Duration;
+
+use crate::server::peer_key::peer_key;
 
 /// Members the PC build can hold at most (`--max-members` may ask for fewer). The table
 /// is allocated once, boxed: about 64 bytes a member, 256 KiB.
@@ -21,6 +25,15 @@ pub const DEFAULT_MAX_MEMBERS: u32 = 1000;
 /// Default `--member-timeout`, seconds (§6).
 pub const DEFAULT_MEMBER_TIMEOUT: u64 = 60;
 
+/// Default `--max-members-per-ip` (§6).
+pub const DEFAULT_MAX_MEMBERS_PER_IP: u32 = socklab_core::chat::DEFAULT_MAX_MEMBERS_PER_HOST as u32;
+
+/// Whether two members are one host for `--max-members-per-ip`: the same IPv4 address,
+/// or the same IPv6 /64 ([`peer_key`]), whatever their ports.
+pub fn same_host(a: &SocketAddr, b: &SocketAddr) -> bool {
+    peer_key(a.ip()) == peer_key(b.ip())
+}
+
 /// `serve chat` (§6).
 #[derive(Debug, Clone, Copy)]
 pub struct ChatService {
@@ -28,6 +41,8 @@ pub struct ChatService {
     pub member_timeout: Duration,
     /// `--max-members` (at most [`CAPACITY`]).
     pub max_members: usize,
+    /// `--max-members-per-ip`: members sharing one address (an IPv6 /64).
+    pub max_members_per_ip: usize,
 }
 
 impl ChatService {

@@ -65,11 +65,13 @@ impl ChatLoop {
         let addr = socket
             .local_addr()
             .context("cannot read the bound address")?;
+        let mut server = Box::new(ChatServer::new(service.member_timeout, service.max_members));
+        server.set_host_limit(service.max_members_per_ip, super::same_host);
         Ok(ChatLoop {
             poll,
             socket,
             addr,
-            server: Box::new(ChatServer::new(service.member_timeout, service.max_members)),
+            server,
             shared,
             log,
             epoch,
