@@ -60,17 +60,11 @@ impl core::fmt::Display for NameError {
             NameError::Dot => "a name must not start with a dot",
             NameError::TrailingSpace => "a name must not end with a space",
             NameError::Invisible => {
-                "a name must not contain invisible or direction-changing characters \
-                 (zero-width characters, bidi controls, U+2028/U+2029, U+FEFF)"
+                "a name must not contain invisible or direction-changing characters"
             }
-            NameError::NotNfc => {
-                "a name must be in Unicode NFC (composed: \u{e9} as one character, \
-                 not e followed by a combining accent)"
-            }
+            NameError::NotNfc => "a name must be in Unicode NFC (\u{e9}, not e + U+0301)",
             NameError::NfcUnknown => {
-                "this server only accepts names in Latin, Greek, Cyrillic, CJK, kana, \
-                 Hangul, common punctuation and emoji (it cannot check other characters \
-                 for Unicode NFC)"
+                "a name must use characters this server can check for Unicode NFC"
             }
         })
     }

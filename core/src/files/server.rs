@@ -337,10 +337,9 @@ impl<const C: usize> Files<C> {
             ErrorCode::LineTooLong => write!(self.out, "line longer than {MAX_LINE} bytes"),
             // Names are checked by the parser (which says why); a storage `bad-name` is
             // an entry the server does not serve.
-            ErrorCode::BadName => self.out.write_str(
-                "that name belongs to something the server does not serve \
-                 (a link, a folder or a special file)",
-            ),
+            ErrorCode::BadName => self
+                .out
+                .write_str("that name is a link, folder or special file"),
             ErrorCode::BadCommand => Ok(()),
         };
         let _ = self.out.push(b"\n");
