@@ -209,27 +209,150 @@ fn full_disk_answers_no_space_and_keeps_nothing() {
     assert_eq!(disk.files["a"].len(), 600);
 }
 
-#[test]
-fn idle_timeout_counts_downloads_as_activity() {
-    let d = disk();
-    let config = FilesConfig {
-        idle: Duration::from_secs(1),
+fn idle(secs: u64) -> FilesConfig {
+    FilesConfig {
+        idle: Duration::from_secs(secs),
         ..FilesConfig::default()
-    };
-    let mut c = Conn::new(&d, config);
-    c.output();
-    c.session.handle_timeout(Instant::from_millis(900));
-    assert_eq!(c.session.close_reason(), None);
-    let due = c.session.poll_timeout().unwrap();
-    c.session.handle_timeout(due);
+    }
+}
+
+/// Issue 10: `--idle-timeout 2` closed a files connection after 4 s, because the
+/// greeting (and `READY`) counted as progress and pushed the deadline back once.
+#[test]
+fn idle_timeout_is_exact_after_the_greeting_and_mid_upload() {
+    let d = disk();
+    let mut c = Conn::new(&d, idle(2));
+    assert_eq!(c.output(), b"OK socklab-files 1\n");
+    assert_eq!(c.run_to(1_999), None);
+    assert_eq!(c.run_to(10_000), Some(Instant::from_millis(2_000)));
     assert_eq!(c.session.close_reason(), Some(CloseReason::Timeout));
 
-    // A session that keeps sending is not idle.
+    // Mid-upload: the last payload bytes at 1.0 s, closed at 3.0 s, nothing kept.
+    let mut c = Conn::new(&d, idle(2));
+    c.output();
+    c.now = Instant::from_millis(500);
+    assert_eq!(text(c.exchange(b"PUT 100 f\n")), "READY\n");
+    c.now = Instant::from_millis(1_000);
+    assert_eq!(c.exchange(&[7; 50]), b"");
+    assert_eq!(c.run_to(2_999), None);
+    assert_eq!(c.run_to(10_000), Some(Instant::from_millis(3_000)));
+    assert_eq!(c.session.close_reason(), Some(CloseReason::Timeout));
+    assert_eq!(d.borrow().temp_bytes, 0);
+    assert!(d.borrow().files.is_empty());
+
+    // A command answered at 1.5 s counts from 1.5 s, its reply adds nothing.
+    let mut c = Conn::new(&d, idle(2));
+    c.output();
+    c.now = Instant::from_millis(1_500);
+    assert_eq!(text(c.exchange(b"LIST\n")), "OK 0\n");
+    assert_eq!(c.run_to(10_000), Some(Instant::from_millis(3_500)));
+}
+
+/// A download to a client that sends nothing but keeps reading is not idle; once it
+/// stops reading, the session closes within `idle * 9/8` of the last progress.
+#[test]
+fn idle_timeout_counts_download_progress_as_activity() {
+    let d = disk();
+    d.borrow_mut().files.insert("big".into(), vec![5; 20_000]);
+    let mut c = Conn::new(&d, idle(1));
+    c.output();
+    // Sent, but its answer left for the slow reader below.
+    assert_eq!(c.session.handle_input(c.now, b"GET big\n"), 8);
+    c.run_storage();
+    let mut got = Vec::new();
+    // 100 bytes every 300 ms: 6 s of reading, far past the 1 s timeout.
+    for step in 1..=20u64 {
+        assert_eq!(c.run_to(step * 300), None, "closed while reading");
+        got.extend(c.read_some(100));
+    }
+    assert!(got.len() > 1_000, "{}", got.len());
+    let last = c.now;
+    let closed = c.run_to(60_000).expect("closed once reading stopped");
+    let after = closed.saturating_since(last).total_millis();
+    assert!(
+        (1_000..=1_125).contains(&after),
+        "closed {after} ms after the last read"
+    );
+}
+
+fn slow_upload_config() -> FilesConfig {
+    // 100 bytes/s over 10 s windows: 1,000 bytes per window.
+    FilesConfig {
+        idle: Duration::from_secs(5),
+        min_upload_rate: 100,
+        rate_window: Duration::from_secs(10),
+        ..FilesConfig::default()
+    }
+}
+
+/// §3 `--min-upload-rate`: an upload that stays under the rate for a whole window is
+/// ended like a timeout, and nothing of it is kept; the window starts at the first byte.
+#[test]
+fn an_upload_under_the_minimum_rate_is_ended_like_a_timeout() {
+    let d = disk();
+    d.borrow_mut().files.insert("f".into(), b"kept".to_vec());
+    let mut c = Conn::new(&d, slow_upload_config());
+    c.output();
+    c.now = Instant::from_millis(1_000);
+    assert_eq!(
+        text(c.exchange(b"PUT 5000 f\nOVERWRITE\n")),
+        "EXISTS 4\nREADY\n"
+    );
+    // First byte at 3 s, then 50 bytes every 4 s: never idle, 150 bytes a window.
+    for t in [3_000, 7_000, 11_000] {
+        assert_eq!(c.run_to(t), None);
+        assert_eq!(c.exchange(&[1; 50]), b"");
+    }
+    assert_eq!(c.run_to(12_999), None);
+    assert_eq!(c.run_to(60_000), Some(Instant::from_millis(13_000)));
+    assert_eq!(c.session.close_reason(), Some(CloseReason::Timeout));
+    assert_eq!(c.output(), b"", "ended like a timeout: no line");
+    assert_eq!(d.borrow().files["f"], b"kept");
+    assert_eq!(d.borrow().temp_bytes, 0);
+    assert!(d.borrow().uploading.is_empty(), "the name is free again");
+}
+
+/// The rate is judged window by window: an upload at the rate, even in bursts, goes on
+/// for as many windows as it needs.
+#[test]
+fn an_upload_at_the_minimum_rate_completes() {
+    let d = disk();
+    let mut c = Conn::new(&d, slow_upload_config());
+    c.output();
+    assert_eq!(text(c.exchange(b"PUT 3000 f\n")), "READY\n");
+    // 1,000 bytes in each window (250 every 2.5 s), three windows.
+    let mut t = 0;
+    for _ in 0..11 {
+        assert_eq!(c.run_to(t), None, "closed at {t} ms");
+        assert_eq!(c.exchange(&[2; 250]), b"");
+        t += 2_500;
+    }
+    assert_eq!(c.run_to(t), None);
+    assert_eq!(
+        text(c.exchange(&[2; 250])),
+        format!("OK 3000 {}\n", crc(&[2; 3000]))
+    );
+    assert_eq!(c.session.close_reason(), None);
+}
+
+/// The defaults are §3's: 1,024 bytes/s over 60 s. A one-byte-a-second trickle (never
+/// idle under the 300 s timeout) is cut exactly 60 s after its first byte.
+#[test]
+fn default_rate_rule_cuts_a_trickle_after_60_s() {
+    let d = disk();
+    let config = FilesConfig::default();
+    assert_eq!(config.min_upload_rate, 1024);
+    assert_eq!(config.rate_window, Duration::from_secs(60));
     let mut c = Conn::new(&d, config);
     c.output();
-    let due = c.session.poll_timeout().unwrap();
-    c.session.handle_timeout(due);
-    assert_eq!(c.session.close_reason(), None);
+    assert_eq!(text(c.exchange(b"PUT 1000000 f\n")), "READY\n");
+    for s in 0..60 {
+        assert_eq!(c.run_to(s * 1000), None);
+        c.exchange(b"x");
+    }
+    assert_eq!(c.run_to(120_000), Some(Instant::from_millis(60_000)));
+    assert_eq!(c.session.close_reason(), Some(CloseReason::Timeout));
+    assert!(d.borrow().files.is_empty());
 }
 
 #[test]

@@ -132,6 +132,8 @@ impl<'a: 's, 's> Stack<'a, 's> {
             config: socklab_core::files::FilesConfig {
                 max_file_size: files::DISK_FILE_BYTES as u64,
                 idle,
+                // §3's 1,024 bytes/s over 60 s: a trickle holds no slot of the small disk.
+                ..socklab_core::files::FilesConfig::default()
             },
         };
         let files = TcpPool::new(

@@ -17,7 +17,7 @@ use socklab_core::quiz::QuizConfig;
 
 use std::sync::Arc;
 
-use socklab_core::files::{DEFAULT_MAX_FILE_SIZE, FilesConfig};
+use socklab_core::files::{DEFAULT_MAX_FILE_SIZE, DEFAULT_MIN_UPLOAD_RATE, FilesConfig};
 
 use crate::client::auth::{self, Action};
 use crate::log::{Level, Logger};
@@ -26,7 +26,7 @@ use crate::server::AuthService;
 use crate::server::FilesService;
 use crate::server::auth::secret::Cost;
 use crate::server::chat::{ChatListen, ChatService};
-use crate::server::files::dir::Dir;
+use crate::server::files::dir::{Dir, Startup, Temporaries};
 use crate::server::ident::IdentService;
 use crate::server::ident::db::IdentDb;
 use crate::server::{self, EchoService, Listen, QuizService, Service};
@@ -407,16 +407,33 @@ struct FilesFlags {
     /// Largest file stored, in bytes (an APPEND counts the whole file).
     #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MAX_FILE_SIZE)]
     max_file_size: u64,
+    /// Slowest upload kept going, in bytes per second over a minute: a slower one is
+    /// ended like an idle connection, so nobody holds a name by trickling (0: no limit).
+    #[arg(long, value_name = "BYTES", default_value_t = DEFAULT_MIN_UPLOAD_RATE)]
+    min_upload_rate: u64,
+    /// Seconds the upload rate is measured over (60); shorter for tests.
+    #[arg(long, value_name = "S", default_value_t = 60, hide = true,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    upload_rate_window: u64,
     /// Milliseconds each chunk write sleeps: a slow disk, for tests.
     #[arg(long, value_name = "MS", default_value_t = 0, hide = true)]
     io_delay: u64,
+    /// Give upload temporaries random names even where O_TMPFILE works: the fallback
+    /// for filesystems without it, for tests.
+    #[arg(long, hide = true)]
+    named_temporaries: bool,
 }
 
 impl FilesFlags {
     /// Open the folder (removing stale temporaries) and start the worker pool. The
     /// message says what went wrong with which folder.
-    fn service(&self, idle: Duration) -> Result<(FilesService, usize), String> {
-        let (dir, stale) = Dir::open(&self.dir).map_err(|e| {
+    fn service(&self, idle: Duration) -> Result<(FilesService, Startup), String> {
+        let temporaries = if self.named_temporaries {
+            Temporaries::Named
+        } else {
+            Temporaries::Unnamed
+        };
+        let (dir, stale) = Dir::open_with(&self.dir, temporaries).map_err(|e| {
             format!(
                 "cannot use {} as the files folder: {}",
                 self.dir.display(),
@@ -428,6 +445,8 @@ impl FilesFlags {
         let config = FilesConfig {
             max_file_size: self.max_file_size,
             idle,
+            min_upload_rate: self.min_upload_rate,
+            rate_window: Duration::from_secs(self.upload_rate_window),
         };
         let svc = FilesService {
             config,
@@ -436,6 +455,37 @@ impl FilesFlags {
             io_delay: std::time::Duration::from_millis(self.io_delay),
         };
         Ok((svc, stale))
+    }
+}
+
+/// Entries named like upload temporaries shown one by one at start; more are counted.
+const SKIPPED_SHOWN: usize = 10;
+
+/// What opening the files folder found, for the person running the server.
+fn log_files_startup(log: &Logger, dir: &Dir, startup: &Startup) {
+    let path = dir.path().display();
+    if startup.removed > 0 {
+        let what = format_args!(
+            "removed {} unfinished upload(s) left in {path} by an earlier run",
+            startup.removed
+        );
+        log.event("files", server::Pid, what);
+    }
+    for (name, why) in startup.skipped.iter().take(SKIPPED_SHOWN) {
+        let what = format_args!("skipped {name:?} in {path} at start: {why}; left as it is");
+        log.event("files", server::Pid, what);
+    }
+    if startup.skipped.len() > SKIPPED_SHOWN {
+        let more = startup.skipped.len() - SKIPPED_SHOWN;
+        let what = format_args!("skipped {more} more entries named like upload temporaries");
+        log.event("files", server::Pid, what);
+    }
+    if dir.temporaries() == Temporaries::Named {
+        let what = format_args!(
+            "upload temporaries in {path} get random names (no O_TMPFILE here, or \
+             --named-temporaries)"
+        );
+        log.event("files", server::Pid, what);
     }
 }
 
@@ -668,15 +718,9 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             }
         },
     };
-    if let Some((n, dir)) = stale {
+    if let Some((startup, dir)) = stale {
         dir.set_logger(log.clone());
-        if n > 0 {
-            let what = format_args!(
-                "removed {n} unfinished upload(s) left in {} by an earlier run",
-                dir.path().display()
-            );
-            log.event("files", server::Pid, what);
-        }
+        log_files_startup(&log, &dir, &startup);
     }
     if let Some((db, loaded)) = ident_db {
         db.set_logger(log.clone());

@@ -33,6 +33,10 @@ fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()
 }
 
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
 fn crc(b: &[u8]) -> String {
     format!("{:08x}", crc32fast::hash(b))
 }
@@ -50,10 +54,12 @@ fn put_list_get_round_trip() {
         vec![],
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The result on stdout, for scripts; nothing else said (no terminal, no progress).
     assert_eq!(
-        stderr(&out),
+        stdout(&out),
         format!("stored blob.bin (1.4 MiB, crc32 {} verified)\n", crc(&data))
     );
+    assert_eq!(stderr(&out), "");
     assert_eq!(std::fs::read(store.path().join("blob.bin")).unwrap(), data);
 
     // --host/--port before the subcommand work as well.
@@ -176,7 +182,52 @@ fn interactive_flow_reads_answers_from_stdin() {
         b"lab.txt\n\nc\n".to_vec(),
     );
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-    assert!(stderr(&out).ends_with("cancelled: lab.txt left as it was\n"));
+    assert_eq!(stdout(&out), "cancelled: lab.txt left as it was\n");
+}
+
+/// Issue 10: `files put` printed its success line on stderr, and `files list` on an
+/// empty server printed nothing at all. Results go to stdout (scripts read them),
+/// errors and notes to stderr; an empty listing leaves stdout empty so that
+/// `files list | wc -l` counts 0, and says so on stderr.
+#[test]
+fn results_go_to_stdout_and_an_empty_listing_says_so_on_stderr() {
+    let store = tempfile::tempdir().unwrap();
+    let here = tempfile::tempdir().unwrap();
+    let server = files_server(store.path());
+    let out = run_with_input(files(server.addr(), here.path(), &["list"]), vec![]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "");
+    assert_eq!(stderr(&out), "no files on the server\n");
+
+    std::fs::write(here.path().join("notes.txt"), b"hello world").unwrap();
+    let out = run_with_input(
+        files(server.addr(), here.path(), &["put", "notes.txt"]),
+        vec![],
+    );
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "stored notes.txt (11 bytes, crc32 0d4a1185 verified)\n"
+    );
+    assert_eq!(stderr(&out), "");
+
+    let out = run_with_input(files(server.addr(), here.path(), &["list"]), vec![]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(stdout(&out), "11 notes.txt\n");
+    assert_eq!(stderr(&out), "");
+
+    // A refusal is an error: stderr, exit 1, nothing on stdout.
+    let out = run_with_input(
+        files(server.addr(), here.path(), &["put", "notes.txt"]),
+        vec![],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    assert!(
+        stderr(&out).contains("already exists on the server"),
+        "{}",
+        stderr(&out)
+    );
 }
 
 #[test]

@@ -457,6 +457,7 @@ pub fn session(input: Input) {
     let config = FilesConfig {
         max_file_size: u64::from(input.max_file_size % 4096),
         idle: Duration::from_secs(u64::from(input.idle_s) + 1),
+        ..FilesConfig::default()
     };
     let mut h = Harness {
         d: Driver::new(Files::<512>::new(Instant::ZERO, config), 0),

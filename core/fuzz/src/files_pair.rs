@@ -240,6 +240,7 @@ pub fn pair(input: Input) {
     let config = FilesConfig {
         max_file_size: u64::from(input.max_file_size % 4096),
         idle: Duration::from_secs(u64::from(input.idle_s) + 1),
+        ..FilesConfig::default()
     };
     let n = if input.three { 3 } else { 2 };
     let mut p = Pair {

@@ -219,14 +219,38 @@ pub fn quiz_problem(data: &[u8]) {
     }
 }
 
+/// §3's name rule, written out independently of `files::name`: what `validate_name`
+/// accepts must pass every clause (NFC by `unicode-normalization`, the reference), and
+/// what passes every clause and is made of characters the build can check (this crate
+/// builds core without its `nfc` feature: `surely_nfc`) must be accepted.
+fn name_model(name: &str) {
+    use socklab_core::files::{MAX_NAME, name::surely_nfc, validate_name};
+    let clauses = !name.is_empty()
+        && name.len() <= MAX_NAME
+        && !name.starts_with('.')
+        && !name.ends_with(' ')
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == '\\' || socklab_core::text::is_unsafe(c))
+        && unicode_normalization::is_nfc(name);
+    let valid = validate_name(name).is_ok();
+    if valid {
+        assert!(clauses, "accepted {name:?}");
+    }
+    if clauses && name.chars().all(surely_nfc) {
+        assert!(valid, "refused {name:?}");
+    }
+}
+
 /// §3 command parser: a parsed command renders (`Display`) to a line that parses to
-/// the same command, names are always valid, and any command built from valid parts
-/// round-trips too.
+/// the same command, names are always valid (by the model above), and any command
+/// built from valid parts round-trips too.
 pub fn files_command(data: &[u8]) {
     use socklab_core::files::{Command, parse_command, validate_name};
     if let Ok(c) = parse_command(data) {
         if let Command::Put { name, .. } | Command::Get { name } = c {
             assert_eq!(validate_name(name), Ok(name));
+            name_model(name);
         }
         let s = c.to_string();
         assert_eq!(parse_command(s.as_bytes()), Ok(c), "{s}");
@@ -246,6 +270,7 @@ pub fn files_command(data: &[u8]) {
             5 => Command::Get { name },
             _ => Command::Quit,
         };
+        name_model(name);
         let valid = validate_name(name).is_ok();
         let s = c.to_string();
         match c {

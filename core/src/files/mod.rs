@@ -20,7 +20,7 @@ pub use command::{Command, CommandError, parse_command};
 pub use name::{MAX_NAME, NameError, validate_name};
 pub use ram::{RamDisk, RamStore};
 pub use reply::{ReplyError, ServerLine, parse_entry, parse_reply};
-pub use server::{Files, FilesConfig};
+pub use server::{DEFAULT_MIN_UPLOAD_RATE, Files, FilesConfig, RATE_WINDOW};
 pub use storage::{Reply, Request, Scratch, Storage, StorageError, WriteMode, perform};
 
 /// The greeting, sent on connect (§3).

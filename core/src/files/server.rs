@@ -16,6 +16,23 @@
 //! was answered). A session that closed may still emit one clean-up request
 //! ([`Request::Abort`] or [`Request::CloseRead`]); a frontend that drops the session
 //! instead must release its storage itself.
+//!
+//! Time: the peer is idle when it sends nothing *and* no transfer makes progress for
+//! `idle` (§0; a long download to a client that sends nothing is not cut off). Input
+//! comes with its time, but [`poll_output`](Session::poll_output) does not, so transfer
+//! progress is only flagged there and stamped with the time of the next
+//! [`handle_timeout`](Session::handle_timeout), which the session asks for at most
+//! `idle / 8` after the last one. A stalled transfer is therefore closed between `idle`
+//! and `idle * 9/8` after its last progress. Replies to commands are not progress: they
+//! go out at the time of the command that asked for them, which already counts (counting
+//! them made an idle connection last twice `--idle-timeout`, the greeting being one).
+//!
+//! An upload must also keep up `min_upload_rate` bytes/s, measured over consecutive
+//! windows of `rate_window` (§3: 60 s) from its first payload byte, or it is ended like
+//! an idle timeout: one byte a second would otherwise hold a name (`ERR busy` for
+//! everyone else) for as long as the peer likes. A window that ends while the session is
+//! waiting for storage or holding a full chunk (the server is slow, not the peer) starts
+//! over instead of counting.
 
 use crate::checksum::Crc32;
 use core::fmt::Write as _;
@@ -45,13 +62,25 @@ pub struct FilesConfig {
     /// `--idle-timeout`. Progress in either direction counts as activity, so a long
     /// download to a client that sends nothing is not cut off.
     pub idle: Duration,
+    /// `--min-upload-rate` in bytes per second; 0 turns the rule off.
+    pub min_upload_rate: u64,
+    /// The window the upload rate is measured over: §3 says 60 s; tests shorten it.
+    pub rate_window: Duration,
 }
+
+/// Default `--min-upload-rate` (§3): 1024 bytes/s.
+pub const DEFAULT_MIN_UPLOAD_RATE: u64 = 1024;
+
+/// The window of §3's upload rate rule.
+pub const RATE_WINDOW: Duration = Duration::from_secs(60);
 
 impl Default for FilesConfig {
     fn default() -> Self {
         FilesConfig {
             max_file_size: super::DEFAULT_MAX_FILE_SIZE,
             idle: Duration::from_secs(300),
+            min_upload_rate: DEFAULT_MIN_UPLOAD_RATE,
+            rate_window: RATE_WINDOW,
         }
     }
 }
@@ -116,7 +145,14 @@ pub struct Files<const C: usize> {
     /// committed and answered, a listing or download still sent), then close.
     peer_eof: bool,
     last_activity: Instant,
+    /// A transfer moved since the last `handle_timeout`, which stamps it.
     progressed: bool,
+    /// The time of the last `handle_timeout` (or the session's start).
+    last_check: Instant,
+    /// The upload's current rate window: its start (`None` until the first payload byte
+    /// or timer after `READY`) and the bytes taken in it.
+    rate_start: Option<Instant>,
+    rate_bytes: u64,
 }
 
 impl<const C: usize> Files<C> {
@@ -142,6 +178,9 @@ impl<const C: usize> Files<C> {
             peer_eof: false,
             last_activity: now,
             progressed: false,
+            last_check: now,
+            rate_start: None,
+            rate_bytes: 0,
         };
         let _ = writeln!(f.out, "{GREETING}");
         f
@@ -204,6 +243,8 @@ impl<const C: usize> Files<C> {
                     // by the `files_session` fuzz target: GET then PUT on a connection).
                     self.data_start = 0;
                     self.data_end = 0;
+                    self.rate_start = None;
+                    self.rate_bytes = 0;
                     self.state = State::Upload {
                         remaining: self.put_size,
                     };
@@ -294,7 +335,12 @@ impl<const C: usize> Files<C> {
                 self.config.max_file_size
             ),
             ErrorCode::LineTooLong => write!(self.out, "line longer than {MAX_LINE} bytes"),
-            ErrorCode::BadCommand | ErrorCode::BadName => Ok(()),
+            // Names are checked by the parser (which says why); a storage `bad-name` is
+            // an entry the server does not serve.
+            ErrorCode::BadName => self
+                .out
+                .write_str("that name is a link, folder or special file"),
+            ErrorCode::BadCommand => Ok(()),
         };
         let _ = self.out.push(b"\n");
     }
@@ -462,7 +508,44 @@ impl<const C: usize> Files<C> {
         self.crc.update(&input[..n]);
         self.data_end += n;
         *remaining -= n as u64;
+        self.rate_bytes = self.rate_bytes.saturating_add(n as u64);
         n
+    }
+
+    /// When the upload's rate window ends, while one is running.
+    fn rate_deadline(&self) -> Option<Instant> {
+        match (self.state, self.rate_start) {
+            (State::Upload { .. }, Some(start)) if self.config.min_upload_rate > 0 => {
+                Some(start + self.config.rate_window)
+            }
+            _ => None,
+        }
+    }
+
+    /// How often pending transfer progress is stamped with a time.
+    fn stamp_every(&self) -> Duration {
+        Duration::from_millis((self.config.idle.total_millis() / 8).max(1))
+    }
+
+    /// Start the upload's first rate window at `now` if it has none yet.
+    fn start_rate_window(&mut self, now: Instant) {
+        if matches!(self.state, State::Upload { .. }) && self.rate_start.is_none() {
+            self.rate_start = Some(now);
+            self.rate_bytes = 0;
+        }
+    }
+
+    /// A rate window ended at `now`: false when the upload was too slow.
+    fn rate_window_ends(&mut self, now: Instant) -> bool {
+        let window = self.config.rate_window.total_millis();
+        let needed = self.config.min_upload_rate.saturating_mul(window) / 1000;
+        // The server held the peer back (storage busy, chunk not yet handed over): the
+        // window says nothing about the peer.
+        let held_back = self.req != Req::None || self.data_end == C;
+        let ok = held_back || self.rate_bytes >= needed;
+        self.rate_start = Some(now);
+        self.rate_bytes = 0;
+        ok
     }
 }
 
@@ -472,6 +555,7 @@ fn code_of(e: StorageError) -> ErrorCode {
         StorageError::NotFound => ErrorCode::NotFound,
         StorageError::Busy => ErrorCode::Busy,
         StorageError::NoSpace => ErrorCode::NoSpace,
+        StorageError::NotServed => ErrorCode::BadName,
         StorageError::Exists(_) | StorageError::Io => ErrorCode::Io,
     }
 }
@@ -483,6 +567,7 @@ impl<const C: usize> Session for Files<C> {
         }
         if !input.is_empty() {
             self.last_activity = now;
+            self.start_rate_window(now);
         }
         let mut used = 0;
         while used < input.len() && self.close.is_none() {
@@ -529,10 +614,16 @@ impl<const C: usize> Session for Files<C> {
             return;
         }
         if self.progressed || self.storage_in_flight() {
-            // Storage being slow is not the peer's fault; sending is activity.
+            // Storage being slow is not the peer's fault; a transfer moving is activity.
             self.progressed = false;
-            self.last_activity = now;
-        } else if now >= self.last_activity + self.config.idle {
+            self.last_activity = self.last_activity.max(now);
+        }
+        self.last_check = now;
+        self.start_rate_window(now);
+        let too_slow = self
+            .rate_deadline()
+            .is_some_and(|end| now >= end && !self.rate_window_ends(now));
+        if too_slow || now >= self.last_activity + self.config.idle {
             self.close = Some(CloseReason::Timeout);
             self.advance();
         }
@@ -549,16 +640,26 @@ impl<const C: usize> Session for Files<C> {
             }
         }
         if n > 0 {
-            self.progressed = true;
+            if matches!(self.state, State::Listing { .. } | State::Download { .. }) {
+                self.progressed = true;
+            }
             self.advance();
         }
         n
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        self.close
-            .is_none()
-            .then(|| self.last_activity + self.config.idle)
+        if self.close.is_some() {
+            return None;
+        }
+        let mut due = self.last_activity + self.config.idle;
+        if self.progressed {
+            due = due.min(self.last_check + self.stamp_every());
+        }
+        if let Some(end) = self.rate_deadline() {
+            due = due.min(end);
+        }
+        Some(due)
     }
 
     fn close_reason(&self) -> Option<CloseReason> {

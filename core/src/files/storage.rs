@@ -37,6 +37,10 @@ pub enum StorageError {
     Exists(u64),
     /// Another session is uploading to this name (`busy`).
     Busy,
+    /// The name belongs to an entry the store does not serve (on the PC: anything but
+    /// a regular file with one link), which §3 never reads, writes or replaces
+    /// (`bad-name`).
+    NotServed,
     /// The medium is full (`no-space`); the caller has already lost the temporary.
     NoSpace,
     /// Anything else (`io`).

@@ -145,6 +145,8 @@ pub type Server = Files<512>;
 /// A session with its store, answering storage requests inline.
 pub struct Conn {
     pub session: Server,
+    /// The time every call is made at; tests of timeouts move it.
+    pub now: Instant,
     pub store: MemStore,
     scratch: Box<Scratch<512>>,
 }
@@ -153,6 +155,7 @@ impl Conn {
     pub fn new(disk: &Rc<RefCell<Disk>>, config: FilesConfig) -> Self {
         Conn {
             session: Files::new(Instant::ZERO, config),
+            now: Instant::ZERO,
             store: MemStore::new(disk.clone()),
             scratch: Box::default(),
         }
@@ -172,7 +175,7 @@ impl Conn {
         let mut rest = input;
         loop {
             self.run_storage();
-            let n = self.session.handle_input(Instant::ZERO, rest);
+            let n = self.session.handle_input(self.now, rest);
             rest = &rest[n..];
             self.run_storage();
             let drained = self.drain(&mut out);
@@ -208,7 +211,41 @@ impl Conn {
     }
 
     pub fn eof(&mut self) {
-        self.session.handle_eof(Instant::ZERO);
+        self.session.handle_eof(self.now);
         self.run_storage();
+    }
+
+    /// Move the clock to `ms` (never backwards), firing every timer due on the way as a
+    /// frontend would, at the time it asked for. Returns the time the session closed, if
+    /// it did.
+    pub fn run_to(&mut self, ms: u64) -> Option<Instant> {
+        let end = Instant::from_millis(ms);
+        for _ in 0..10_000 {
+            if self.session.close_reason().is_some() {
+                return Some(self.now);
+            }
+            match self.session.poll_timeout() {
+                Some(due) if due <= end => {
+                    self.now = self.now.max(due);
+                    self.session.handle_timeout(self.now);
+                    self.run_storage();
+                }
+                _ => {
+                    self.now = self.now.max(end);
+                    return self.session.close_reason().map(|_| self.now);
+                }
+            }
+        }
+        panic!("more than 10,000 timers before {ms} ms");
+    }
+
+    /// Take at most `n` bytes of output, as a slow reader would.
+    pub fn read_some(&mut self, n: usize) -> Vec<u8> {
+        let mut buf = vec![0u8; n];
+        self.run_storage();
+        let got = self.session.poll_output(&mut buf);
+        self.run_storage();
+        buf.truncate(got);
+        buf
     }
 }

@@ -9,6 +9,12 @@
 //! * no subcommand — the lab's interactive flow: ask for the local path, show the
 //!   server's files, ask for the target name, send.
 //!
+//! Streams: standard output carries results (the listing, `stored ...` after an upload,
+//! a download with `-o -`), so scripts can read them; standard error carries progress,
+//! questions and errors, and also `no files on the server` for an empty listing, so
+//! that `files list | wc -l` still counts files. `saved ...` after a download goes to
+//! standard error too, as the download itself may be on standard output.
+//!
 //! Uploads are checked: the crc32 the server returns must equal the crc32 of what was
 //! sent, or the client fails loudly. A progress bar with rate and ETA is drawn on stderr
 //! when it is a terminal (not with `--no-progress`). Exit status: 0 done (a cancelled
@@ -220,8 +226,12 @@ fn default_name(local: &Path) -> io::Result<String> {
 fn execute(conn: &mut Conn, plan: Plan, show: bool) -> io::Result<()> {
     match plan {
         Plan::List => {
+            let entries = list(conn)?;
+            if entries.is_empty() {
+                eprintln!("no files on the server");
+            }
             let mut out = io::stdout().lock();
-            for (size, name) in list(conn)? {
+            for (size, name) in entries {
                 writeln!(out, "{size} {name}")?;
             }
             Ok(())
@@ -256,12 +266,13 @@ pub fn list(conn: &mut Conn) -> io::Result<Vec<(u64, String)>> {
     (0..n).map(|_| conn.entry()).collect()
 }
 
+/// The outcome of an upload: a result, so on standard output.
 fn report(name: &str, stored: Stored) {
     match stored {
         Stored::Ok { size, crc } => {
-            eprintln!("stored {name} ({}, crc32 {crc:08x} verified)", human(size));
+            println!("stored {name} ({}, crc32 {crc:08x} verified)", human(size));
         }
-        Stored::Cancelled => eprintln!("cancelled: {name} left as it was"),
+        Stored::Cancelled => println!("cancelled: {name} left as it was"),
     }
 }
 
