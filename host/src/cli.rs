@@ -49,6 +49,8 @@ Examples:
   socklab files put notes.txt             upload a file to the files server
   socklab login --user alice              log in; whoami, passwd, logout use the token";
 
+// Parsed once per run and matched at once: the size of the largest variant costs nothing.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run a server (see `socklab serve --help`).
