@@ -268,7 +268,7 @@ fn stop_gives_up_on_a_client_that_never_reads() {
     assert!(status.success(), "{status:?}");
     let log = server.log();
     assert!(
-        log.contains("client disconnected (server stopping; gave up delivering"),
+        log.contains("client disconnected (server stopping: gave up delivering"),
         "{log}"
     );
     drop(flooder);
