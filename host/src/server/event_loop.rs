@@ -106,6 +106,9 @@ pub struct Server {
     /// Connections and listeners with work left over from their last turn.
     again: Vec<Token>,
     accept_retry: Option<Instant>,
+    /// `accept` is failing (e.g. out of file descriptors): said once, when it starts,
+    /// and once more when it works again, not at every retry.
+    accept_failing: bool,
     /// Only the first loop takes signals.
     signals: Option<StopSignals>,
     log: Logger,
@@ -167,6 +170,7 @@ impl Server {
             timers: Timers::default(),
             again: Vec::new(),
             accept_retry: None,
+            accept_failing: false,
             signals,
             log,
             epoch,
@@ -291,7 +295,16 @@ impl Server {
                 return;
             };
             let (name, addr) = (l.service.name(), l.addr);
-            match l.listener.accept() {
+            let accepted = l.listener.accept();
+            let works = match &accepted {
+                Ok(_) => true,
+                Err(e) => e.kind() == std::io::ErrorKind::WouldBlock,
+            };
+            if self.accept_failing && works {
+                self.accept_failing = false;
+                self.log.event(name, addr, "accepting connections again");
+            }
+            match accepted {
                 Ok((stream, peer)) => self.admit(index, stream, peer, now),
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
                 Err(e)
@@ -300,11 +313,17 @@ impl Server {
                         std::io::ErrorKind::Interrupted | std::io::ErrorKind::ConnectionAborted
                     ) => {}
                 Err(e) => {
-                    let what = format_args!(
-                        "cannot accept a connection: {}",
-                        super::listener::describe(&e)
-                    );
-                    self.log.error(name, addr, what);
+                    // The connection waits in the backlog; open ones are still served.
+                    // Retried every ACCEPT_BACKOFF, logged once per episode.
+                    if !self.accept_failing {
+                        self.accept_failing = true;
+                        let what = format_args!(
+                            "accept failed: {} (open connections are still served; \
+                             retrying quietly until it works)",
+                            super::listener::describe(&e)
+                        );
+                        self.log.error(name, addr, what);
+                    }
                     self.accept_retry = Some(now + ACCEPT_BACKOFF);
                     return;
                 }
