@@ -380,7 +380,7 @@ fn chat_client_without_a_server() {
 
 #[test]
 fn ctrl_c_stops_the_chat_loop_too() {
-    let mut server = chat_server(&["--threads", "1"]);
+    let mut server = chat_server(&[]);
     let a = Peer::new(server.addr());
     assert_eq!(a.ask(b"JOIN ann"), "WELCOME ann 1");
     server.interrupt();
