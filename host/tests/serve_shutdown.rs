@@ -219,3 +219,48 @@ fn every_login_whose_session_was_saved_gets_its_ok() {
         );
     }
 }
+
+#[test]
+fn an_upload_in_flight_at_sigterm_is_received_and_committed() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = files(dir.path(), &[]);
+    let mut s = server.connect();
+    assert_eq!(read_line(&mut s), "OK socklab-files 1\n");
+    let data: Vec<u8> = (0..BIG as u32).map(|i| (i % 251) as u8).collect();
+    s.write_all(format!("PUT {BIG} up.bin\n").as_bytes())
+        .unwrap();
+    assert_eq!(read_line(&mut s), "READY\n");
+    s.write_all(&data[..1 << 20]).unwrap();
+    server.terminate();
+    server.wait_log("server stopping (SIGTERM received)");
+    // The server still reads the payload it was promised, then answers and closes.
+    s.write_all(&data[1 << 20..]).unwrap();
+    let crc = format!("{:08x}", crc32fast::hash(&data));
+    assert_eq!(read_line(&mut s), format!("OK {BIG} {crc}\n"));
+    assert_eq!(read_to_eof(&mut s), b"");
+    assert!(server.wait_exit().success());
+    assert!(std::fs::read(dir.path().join("up.bin")).unwrap() == data);
+}
+
+#[test]
+fn a_second_signal_cuts_the_drain_short() {
+    let dir = tempfile::tempdir().unwrap();
+    big_file(dir.path());
+    // A drain far longer than the test waits for an exit (serve_support::WAIT).
+    let mut server = files(dir.path(), &["--drain-timeout", "600"]);
+    let mut s = start_get(&server);
+    let got = read_n(&mut s, 64 << 10);
+    server.terminate();
+    server.wait_log("server stopping (SIGTERM received)");
+    server.interrupt();
+    let status = server.wait_exit();
+    assert!(status.success(), "{status:?}");
+    let mut rest = Vec::new();
+    let _ = s.read_to_end(&mut rest);
+    assert!(got.len() + rest.len() < BIG, "the download was not cut");
+    let log = server.log();
+    assert!(
+        log.contains("(server stopping: GET big.bin cut after "),
+        "{log}"
+    );
+}
