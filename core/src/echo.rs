@@ -6,11 +6,15 @@
 //! `quit` or `stop` (at most `stop\r`, five bytes) is held back until its LF decides.
 //! The session therefore needs no line buffer at all, which is what lets a server hold
 //! thousands of echo connections in a few MiB.
+//!
+//! Held bytes are not kept hostage: after [`FLUSH_AFTER`] without new input they are
+//! sent anyway (§1), and the line is still watched, so `q`, a pause, then `uit\n` has
+//! echoed `q` and quits. EOF and a stopping server send them too.
 
 use crate::frame::{self, HEADER_LEN};
 use crate::outbuf::OutBuf;
-use crate::session::{CloseReason, Event, Session};
-use crate::time::Instant;
+use crate::session::{CloseDetail, CloseReason, Event, Session};
+use crate::time::{Duration, Instant};
 
 /// Default `--chunk`: the lab's `recv(1024)`.
 pub const DEFAULT_CHUNK: usize = 1024;
@@ -43,13 +47,19 @@ impl Default for EchoConfig {
 /// The longest command line held back: `stop\r`.
 const HOLD: usize = 5;
 
+/// §1: held bytes go out anyway once this long passed without new input, so a client
+/// that sends `q` and waits sees its `q`.
+pub const FLUSH_AFTER: Duration = Duration::from_millis(200);
+
 #[derive(Debug)]
 enum Mode {
     /// Raw bytes. `held` is the current line so far while it is still a prefix of a
-    /// command; `candidate` is false once the line cannot be a command.
+    /// command, of which the first `sent` bytes were already sent (flushed after a
+    /// pause); `candidate` is false once the line cannot be a command.
     Raw {
         held: [u8; HOLD],
         held_len: u8,
+        sent: u8,
         candidate: bool,
     },
     /// Waiting for a frame header. A 4-byte payload is collected too before anything is
@@ -72,7 +82,13 @@ pub struct Echo<const N: usize = DEFAULT_CHUNK> {
     mode: Mode,
     out: OutBuf<N>,
     close: Option<CloseReason>,
+    detail: Option<CloseDetail>,
     stop_pending: bool,
+    /// When input was last taken: held bytes go out [`FLUSH_AFTER`] later.
+    last_input: Instant,
+    /// Held bytes are to be sent as soon as the queue has room (the pause passed, the
+    /// peer sent EOF, or the server is stopping). New input clears it.
+    release: bool,
 }
 
 impl<const N: usize> Echo<N> {
@@ -88,6 +104,7 @@ impl<const N: usize> Echo<N> {
             Mode::Raw {
                 held: [0; HOLD],
                 held_len: 0,
+                sent: 0,
                 candidate: true,
             }
         };
@@ -96,7 +113,10 @@ impl<const N: usize> Echo<N> {
             mode,
             out: OutBuf::new(),
             close: None,
+            detail: None,
             stop_pending: false,
+            last_input: Instant::ZERO,
+            release: false,
         }
     }
 
@@ -138,6 +158,7 @@ impl<const N: usize> Echo<N> {
             let Mode::Raw {
                 held,
                 held_len,
+                sent,
                 candidate,
             } = &mut self.mode
             else {
@@ -161,7 +182,8 @@ impl<const N: usize> Echo<N> {
             // Line start or a held command prefix: decide byte by byte.
             let b = rest[0];
             let hl = *held_len as usize;
-            if self.out.free() < hl + 1 {
+            let hs = *sent as usize;
+            if self.out.free() < hl - hs + 1 {
                 break;
             }
             used += 1;
@@ -172,15 +194,23 @@ impl<const N: usize> Echo<N> {
                 w[..word.len()].copy_from_slice(word);
                 let wlen = word.len();
                 if self.command(&w[..wlen]) {
-                    // Everything after the command is not echoed.
+                    // Everything after the command is not echoed (a prefix already sent
+                    // after a pause stays sent).
                     return input.len();
                 }
-                let Mode::Raw { held, held_len, .. } = &mut self.mode else {
+                let Mode::Raw {
+                    held,
+                    held_len,
+                    sent,
+                    ..
+                } = &mut self.mode
+                else {
                     unreachable!()
                 };
-                Self::emit(&mut self.out, upper, &held[..hl]);
+                Self::emit(&mut self.out, upper, &held[hs..hl]);
                 Self::emit(&mut self.out, upper, b"\n");
                 *held_len = 0;
+                *sent = 0;
                 continue;
             }
             let mut line = [0u8; HOLD + 1];
@@ -193,9 +223,10 @@ impl<const N: usize> Echo<N> {
                 held[hl] = b;
                 *held_len += 1;
             } else {
-                Self::emit(&mut self.out, upper, &line[..=hl]);
+                Self::emit(&mut self.out, upper, &line[hs..=hl]);
                 let Mode::Raw {
                     held_len,
+                    sent,
                     candidate,
                     ..
                 } = &mut self.mode
@@ -203,6 +234,7 @@ impl<const N: usize> Echo<N> {
                     unreachable!()
                 };
                 *held_len = 0;
+                *sent = 0;
                 *candidate = false;
             }
         }
@@ -237,7 +269,10 @@ impl<const N: usize> Echo<N> {
                     }
                     let len = match frame::decode_header(&bytes[..HEADER_LEN], max) {
                         Ok(s) => s.complete().unwrap_or(0),
-                        Err(_) => {
+                        Err(e) => {
+                            if let frame::FrameError::TooLarge { len, max } = e {
+                                self.detail = Some(CloseDetail::FrameTooLarge { len, limit: max });
+                            }
                             self.close = Some(CloseReason::ProtocolError);
                             break;
                         }
@@ -292,22 +327,31 @@ impl<const N: usize> Echo<N> {
         used
     }
 
-    /// On EOF, held bytes are data after all: a held prefix is not a command ("a `quit`
-    /// cut off by EOF is data"), and a frame cut off while its header (and a possible
-    /// 4-byte command) was being collected goes back as far as it got, like a cut-off
-    /// frame of any other length.
+    /// Send the held bytes not sent yet, if they fit; true when none are left.
+    ///
+    /// In raw mode the line stays watched (only `sent` moves), so a pause does not stop
+    /// `quit` from being a command. On EOF held bytes are data after all: a held prefix
+    /// is not a command ("a `quit` cut off by EOF is data"), and a frame cut off while
+    /// its header (and a possible 4-byte command) was being collected goes back as far
+    /// as it got, like a cut-off frame of any other length. Framed mode releases only
+    /// when no more input will come (EOF, stop): a frame's header cannot be taken back.
     fn release_held(&mut self) -> bool {
         let upper = self.config.upper;
         match &mut self.mode {
-            Mode::Raw { held, held_len, .. } => {
-                let hl = *held_len as usize;
-                if hl > 0 {
-                    if self.out.free() < hl {
+            Mode::Raw {
+                held,
+                held_len,
+                sent,
+                ..
+            } => {
+                let (hl, hs) = (*held_len as usize, *sent as usize);
+                if hl > hs {
+                    if self.out.free() < hl - hs {
                         return false;
                     }
                     let h = *held;
-                    *held_len = 0;
-                    Self::emit(&mut self.out, upper, &h[..hl]);
+                    *sent = *held_len;
+                    Self::emit(&mut self.out, upper, &h[hs..hl]);
                 }
             }
             Mode::Header { bytes, have } => {
@@ -331,7 +375,7 @@ impl<const N: usize> Echo<N> {
     /// True while [`release_held`](Self::release_held) still has bytes to give back.
     fn holds_bytes(&self) -> bool {
         match self.mode {
-            Mode::Raw { held_len, .. } => held_len > 0,
+            Mode::Raw { held_len, sent, .. } => held_len > sent,
             Mode::Header { have, .. } => have > 0,
             Mode::Payload { .. } => false,
         }
@@ -339,37 +383,50 @@ impl<const N: usize> Echo<N> {
 }
 
 impl<const N: usize> Session for Echo<N> {
-    fn handle_input(&mut self, _now: Instant, input: &[u8]) -> usize {
+    fn handle_input(&mut self, now: Instant, input: &[u8]) -> usize {
         if self.close.is_some() {
             return input.len();
         }
-        if self.config.framed {
+        let used = if self.config.framed {
             self.framed_input(input)
         } else {
             self.raw_input(input)
+        };
+        if used > 0 {
+            // A new pause starts; bytes held from now on wait for it.
+            self.last_input = now;
+            self.release = false;
         }
+        used
     }
 
     fn handle_eof(&mut self, _now: Instant) {
         if self.close.is_none() {
             self.close = Some(CloseReason::PeerClosed);
             // Held bytes that do not fit now go out from poll_output.
+            self.release = true;
             let _ = self.release_held();
         }
     }
 
-    fn handle_timeout(&mut self, _now: Instant) {}
+    fn handle_timeout(&mut self, now: Instant) {
+        if self.poll_timeout().is_some_and(|t| now >= t) {
+            self.release = true;
+            let _ = self.release_held();
+        }
+    }
 
     fn poll_output(&mut self, buf: &mut [u8]) -> usize {
         let n = self.out.pop_into(buf);
-        if self.close == Some(CloseReason::PeerClosed) && n < buf.len() && self.release_held() {
+        if self.release && n < buf.len() && self.holds_bytes() && self.release_held() {
             return n + self.out.pop_into(&mut buf[n..]);
         }
         n
     }
 
     fn poll_timeout(&self) -> Option<Instant> {
-        None
+        let waiting = matches!(self.mode, Mode::Raw { held_len, sent, .. } if held_len > sent);
+        (waiting && !self.release && self.close.is_none()).then(|| self.last_input + FLUSH_AFTER)
     }
 
     fn poll_event(&mut self) -> Option<Event> {
@@ -381,7 +438,20 @@ impl<const N: usize> Session for Echo<N> {
     }
 
     fn wants_output(&self) -> bool {
-        !self.out.is_empty() || (self.close == Some(CloseReason::PeerClosed) && self.holds_bytes())
+        !self.out.is_empty() || (self.release && self.holds_bytes())
+    }
+
+    fn close_detail(&self) -> Option<CloseDetail> {
+        self.detail
+    }
+
+    /// What was taken is owed: held bytes go back (the frontend feeds nothing more and
+    /// closes the connection once they are out).
+    fn handle_stop(&mut self, _now: Instant) {
+        if self.close.is_none() {
+            self.release = true;
+            let _ = self.release_held();
+        }
     }
 }
 

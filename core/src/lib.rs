@@ -37,7 +37,7 @@ pub mod session;
 pub mod text;
 pub mod time;
 
-pub use session::{CloseReason, Event, Session};
+pub use session::{CloseDetail, CloseReason, Event, Session, Work};
 pub use time::{Duration, Instant};
 
 /// The result of parsing input that may still be incomplete, as `httparse` reports it.

@@ -66,6 +66,105 @@ impl core::fmt::Display for CloseReason {
     }
 }
 
+/// What ended a session, in more words than its [`CloseReason`]: the figures a teacher
+/// or an operator wants in the log (§0's reasons stay the short list). Copy and
+/// allocation-free; the host appends it to the reason: `session finished: won 10/10`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum CloseDetail {
+    /// Quiz (§2): all `count` answers were right.
+    QuizWon {
+        /// Problems in the quiz.
+        count: u32,
+    },
+    /// Quiz: the answer to problem `at` was wrong.
+    QuizWrong {
+        /// The problem answered wrong (1-based).
+        at: u32,
+    },
+    /// Quiz: no answer to problem `at` within `--answer-timeout`.
+    QuizTimedOut {
+        /// The problem left unanswered (1-based).
+        at: u32,
+    },
+    /// Quiz: the answer to problem `at` was a line over §0's limit.
+    QuizLineTooLong {
+        /// The problem being answered (1-based).
+        at: u32,
+    },
+    /// Quiz: the player left while problem `at` was open.
+    QuizLeft {
+        /// The problem being answered (1-based).
+        at: u32,
+    },
+    /// A §7 frame header announced more than `--max-frame`.
+    FrameTooLarge {
+        /// The length in the header.
+        len: u32,
+        /// The limit in force.
+        limit: u32,
+    },
+}
+
+impl core::fmt::Display for CloseDetail {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            CloseDetail::QuizWon { count } => write!(f, "won {count}/{count}"),
+            CloseDetail::QuizWrong { at } => write!(f, "wrong at {at}"),
+            CloseDetail::QuizTimedOut { at } => write!(f, "timed out at {at}"),
+            CloseDetail::QuizLineTooLong { at } => write!(f, "line too long at {at}"),
+            CloseDetail::QuizLeft { at } => write!(f, "left at {at}"),
+            CloseDetail::FrameTooLarge { len, limit } => {
+                write!(f, "frame header says {len} bytes, limit {limit}")
+            }
+        }
+    }
+}
+
+/// Work a session is in the middle of: what a stopping server waits for (§0) and, if
+/// its `--drain-timeout` runs out, names in the log as cut. Borrowed from the session,
+/// so nothing is allocated to describe it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[cfg_attr(feature = "defmt", derive(defmt::Format))]
+pub enum Work<'a> {
+    /// A file going to the peer (files `GET`): `done` of `total` bytes handed out.
+    Download {
+        /// The file's name.
+        name: &'a str,
+        /// Bytes of it handed to the frontend so far.
+        done: u64,
+        /// Its size.
+        total: u64,
+    },
+    /// A file coming from the peer (files `PUT`): `done` of `total` bytes taken.
+    Upload {
+        /// The file's name.
+        name: &'a str,
+        /// Bytes of it received so far.
+        done: u64,
+        /// The size announced.
+        total: u64,
+    },
+    /// A command whose answer is being worked out (an auth `LOGIN` being hashed and
+    /// saved, a files `LIST`).
+    Command(&'static str),
+}
+
+impl core::fmt::Display for Work<'_> {
+    /// The log's words for this work when the drain cuts it.
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            Work::Download { name, done, total } => {
+                write!(f, "GET {name} cut after {done} of {total} bytes")
+            }
+            Work::Upload { name, done, total } => {
+                write!(f, "PUT {name} cut after {done} of {total} bytes")
+            }
+            Work::Command(word) => write!(f, "{word} cut before its answer"),
+        }
+    }
+}
+
 /// Something a session asks of the frontend beyond sending bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[cfg_attr(feature = "defmt", derive(defmt::Format))]
@@ -108,6 +207,30 @@ pub trait Session {
     /// True while bytes are owed to the peer ([`poll_output`](Self::poll_output) would
     /// return more than 0).
     fn wants_output(&self) -> bool;
+
+    /// More about why the session closed, once it has (for the log). Most reasons say
+    /// it all; the quiz's outcome and a refused frame's length do not.
+    fn close_detail(&self) -> Option<CloseDetail> {
+        None
+    }
+
+    /// The server is stopping (§0): start no new work, finish what is under way.
+    ///
+    /// From then on the frontend offers only input it already holds, and reads more
+    /// from the peer only while [`in_flight`](Self::in_flight) is `Some` (an upload
+    /// needs its payload); it closes the connection as
+    /// [`ServerStopping`](CloseReason::ServerStopping) once the session has no work in
+    /// flight and owes nothing, unless the session closed first. A session with nothing
+    /// to finish keeps the default, which does nothing.
+    fn handle_stop(&mut self, now: Instant) {
+        let _ = now;
+    }
+
+    /// The work under way that a stopping server should let finish, if any; `None`
+    /// means the session is idle between commands and may be closed at once.
+    fn in_flight(&self) -> Option<Work<'_>> {
+        None
+    }
 }
 
 /// Adds §0's idle timeout to any session: closes it when the peer sent nothing for
@@ -198,5 +321,25 @@ impl<S: Session> Session for Idle<S> {
 
     fn wants_output(&self) -> bool {
         self.inner.wants_output()
+    }
+
+    fn close_detail(&self) -> Option<CloseDetail> {
+        if self.expired {
+            None
+        } else {
+            self.inner.close_detail()
+        }
+    }
+
+    fn handle_stop(&mut self, now: Instant) {
+        self.inner.handle_stop(now);
+    }
+
+    fn in_flight(&self) -> Option<Work<'_>> {
+        if self.expired {
+            None
+        } else {
+            self.inner.in_flight()
+        }
     }
 }

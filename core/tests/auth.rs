@@ -270,3 +270,39 @@ fn a_backend_with_no_room_says_busy_and_the_connection_ends() {
     assert_eq!(out, "OK socklab-auth 1\nERR busy server full\n");
     assert_eq!(a.close_reason(), Some(socklab_core::CloseReason::Finished));
 }
+
+/// §0's stop: a LOGIN whose request is out is still answered (its session is being
+/// saved, so its `OK` is owed), and nothing after it is started.
+#[test]
+fn a_stop_answers_the_login_under_way_then_closes() {
+    use socklab_core::{CloseReason, Work};
+    let t0 = Instant::ZERO;
+    let mut a = Auth::new(t0);
+    run(&mut a, t0, b"", &mut backend);
+    let input = b"LOGIN bob right-password\nWHOAMI\n";
+    let n = a.handle_input(t0, input);
+    let Some(Request::Login { .. }) = a.poll_storage() else {
+        panic!("no LOGIN request");
+    };
+    assert_eq!(a.in_flight(), Some(Work::Command("LOGIN")));
+    a.handle_stop(t0);
+    assert_eq!(a.close_reason(), None, "the LOGIN is still owed its answer");
+    a.handle_reply(
+        t0,
+        Reply::Token {
+            token: TOKEN,
+            ttl: Duration::from_secs(10),
+        },
+    );
+    assert_eq!(a.close_reason(), Some(CloseReason::ServerStopping));
+    assert_eq!(a.in_flight(), None);
+    // The pipelined WHOAMI is not started.
+    assert_eq!(a.handle_input(t0, &input[n..]), input.len() - n);
+    assert_eq!(a.poll_storage(), None);
+    assert_eq!(run(&mut a, t0, b"", &mut backend), format!("OK {TOKEN}\n"));
+
+    // Between commands, a stop closes at once.
+    let mut idle = Auth::new(t0);
+    idle.handle_stop(t0);
+    assert_eq!(idle.close_reason(), Some(CloseReason::ServerStopping));
+}

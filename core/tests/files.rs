@@ -381,3 +381,64 @@ fn eof_after_a_whole_command_still_answers_it() {
     assert_eq!(d.borrow().files["f"], b"hi");
     assert_eq!(c.session.close_reason(), Some(CloseReason::PeerClosed));
 }
+
+/// §0's stop: a download under way is finished whole, an upload takes the rest of its
+/// payload and is committed, and no new command starts; between commands a stop closes
+/// at once.
+#[test]
+fn a_stop_finishes_the_transfer_under_way_and_starts_nothing() {
+    use socklab_core::Work;
+    let d = disk();
+    let big: Vec<u8> = (0..5000u32).map(|i| (i * 7 % 251) as u8).collect();
+    d.borrow_mut().files.insert("big".into(), big.clone());
+
+    let mut c = conn(&d);
+    c.session.handle_input(Instant::ZERO, b"GET big\n");
+    c.run_storage();
+    let mut buf = [0u8; 100];
+    let n = c.session.poll_output(&mut buf);
+    assert_eq!(&buf[..10], b"DATA 5000\n");
+    c.session.handle_stop(Instant::ZERO);
+    let done = (n - 10) as u64;
+    let work = Work::Download {
+        name: "big",
+        done,
+        total: 5000,
+    };
+    assert_eq!(c.session.in_flight(), Some(work));
+    assert_eq!(
+        work.to_string(),
+        format!("GET big cut after {done} of 5000 bytes")
+    );
+    let mut got = buf[10..n].to_vec();
+    got.extend(c.exchange(b"LIST\n"));
+    assert_eq!(got, big, "the download is finished, the LIST not started");
+    assert_eq!(c.session.close_reason(), Some(CloseReason::ServerStopping));
+    assert_eq!(c.session.in_flight(), None);
+
+    let mut c = conn(&d);
+    assert_eq!(text(c.exchange(b"PUT 1000 up\n")), "READY\n");
+    c.exchange(&big[..300]);
+    c.session.handle_stop(Instant::ZERO);
+    assert_eq!(
+        c.session.in_flight(),
+        Some(Work::Upload {
+            name: "up",
+            done: 300,
+            total: 1000
+        })
+    );
+    let mut rest = big[300..1000].to_vec();
+    rest.extend_from_slice(b"LIST\n");
+    assert_eq!(
+        text(c.exchange(&rest)),
+        format!("OK 1000 {}\n", crc(&big[..1000]))
+    );
+    assert_eq!(d.borrow().files["up"], &big[..1000]);
+    assert_eq!(c.session.close_reason(), Some(CloseReason::ServerStopping));
+
+    let mut c = conn(&d);
+    c.session.handle_stop(Instant::ZERO);
+    assert_eq!(c.session.in_flight(), None);
+    assert_eq!(c.session.close_reason(), Some(CloseReason::ServerStopping));
+}

@@ -8,7 +8,7 @@ use socklab_core::echo::{Echo, EchoConfig};
 use socklab_core::quiz::{Outcome, Player, Quiz, QuizConfig};
 use socklab_core::rng::{Rng, SplitMix64};
 use socklab_core::session::Idle;
-use socklab_core::{CloseReason, Duration, Event, Instant, Session, frame};
+use socklab_core::{CloseDetail, CloseReason, Duration, Event, Instant, Session, frame};
 
 const T0: Instant = Instant::ZERO;
 
@@ -106,6 +106,103 @@ fn echo_backpressure_takes_only_what_fits() {
     assert_eq!(out.len(), 64);
 }
 
+/// Everything `e` owes right now.
+fn owed<S: Session>(e: &mut S) -> Vec<u8> {
+    let mut out = Vec::new();
+    drain(e, &mut out);
+    out
+}
+
+#[test]
+fn echo_held_prefix_goes_out_after_200_ms_without_input() {
+    let ms = Instant::from_millis;
+    let mut e = echo(EchoConfig::default());
+    assert_eq!(exchange(&mut e, ms(1000), b"ab\nq"), b"ab\n");
+    assert_eq!(e.poll_timeout(), Some(ms(1200)));
+    e.handle_timeout(ms(1199));
+    assert!(!e.wants_output(), "nothing before 200 ms");
+    assert_eq!(owed(&mut e), b"");
+    e.handle_timeout(ms(1200));
+    assert_eq!(owed(&mut e), b"q", "the q comes back at 200 ms");
+    assert_eq!(e.poll_timeout(), None, "nothing is held any more");
+    // The line is still watched: it completes as `quit`, which still quits.
+    assert_eq!(exchange(&mut e, ms(5000), b"uit\n"), b"");
+    assert_eq!(e.close_reason(), Some(CloseReason::Quit));
+}
+
+#[test]
+fn echo_pause_restarts_with_each_input_and_sends_only_the_unsent_part() {
+    let ms = Instant::from_millis;
+    let mut e = echo(EchoConfig {
+        allow_stop: true,
+        ..EchoConfig::default()
+    });
+    assert_eq!(exchange(&mut e, ms(0), b"s"), b"");
+    assert_eq!(exchange(&mut e, ms(150), b"t"), b"");
+    e.handle_timeout(ms(200));
+    e.handle_timeout(ms(349));
+    assert_eq!(owed(&mut e), b"", "the pause counts from the last byte");
+    e.handle_timeout(ms(350));
+    assert_eq!(owed(&mut e), b"st");
+    assert_eq!(exchange(&mut e, ms(400), b"o"), b"");
+    e.handle_timeout(ms(600));
+    assert_eq!(owed(&mut e), b"o", "only what was not sent yet");
+    assert_eq!(exchange(&mut e, ms(700), b"p\r\n"), b"");
+    assert_eq!(e.close_reason(), Some(CloseReason::Quit));
+    assert_eq!(events(&mut e), vec![Event::StopServer]);
+
+    // A flushed prefix whose line turns out to be data: the rest follows, nothing twice.
+    let mut e = echo(EchoConfig::default());
+    assert_eq!(exchange(&mut e, ms(0), b"qu"), b"");
+    e.handle_timeout(ms(200));
+    assert_eq!(owed(&mut e), b"qu");
+    assert_eq!(exchange(&mut e, ms(300), b"iz\nquit"), b"iz\n");
+    e.handle_eof(ms(300));
+    assert_eq!(owed(&mut e), b"quit", "a quit cut off by EOF is data");
+}
+
+#[test]
+fn echo_flush_is_driven_through_the_idle_wrapper_in_simulated_time() {
+    let ms = Instant::from_millis;
+    let mut e = Idle::new(echo(EchoConfig::default()), ms(0), Duration::from_secs(300));
+    assert_eq!(exchange(&mut e, ms(10), b"q"), b"");
+    assert_eq!(
+        e.poll_timeout(),
+        Some(ms(210)),
+        "the flush comes before the idle timeout"
+    );
+    e.handle_timeout(ms(210));
+    assert_eq!(owed(&mut e), b"q");
+    assert_eq!(
+        e.poll_timeout(),
+        Some(ms(300_010)),
+        "then only the idle timeout is left"
+    );
+}
+
+#[test]
+fn echo_stop_releases_held_bytes() {
+    let mut e = echo(EchoConfig::default());
+    assert_eq!(exchange(&mut e, T0, b"hello\nqu"), b"hello\n");
+    e.handle_stop(T0);
+    assert_eq!(owed(&mut e), b"qu", "held bytes are owed too");
+    assert_eq!(
+        e.in_flight(),
+        None,
+        "echo has nothing to finish: the frontend closes it"
+    );
+    assert_eq!(e.close_reason(), None);
+
+    // Framed: a frame cut off by the stop goes back as far as it got, as at EOF.
+    let mut e = echo(EchoConfig {
+        framed: true,
+        ..EchoConfig::default()
+    });
+    assert_eq!(exchange(&mut e, T0, b"\0\0\0\x04qu"), b"");
+    e.handle_stop(T0);
+    assert_eq!(owed(&mut e), b"\0\0\0\x04qu");
+}
+
 // ---- §7 framing and framed echo ------------------------------------------------------
 
 fn framed(payloads: &[&[u8]]) -> Vec<u8> {
@@ -168,6 +265,10 @@ fn framed_echo_closes_on_a_frame_over_the_limit() {
     input.extend_from_slice(&17u32.to_be_bytes());
     assert_eq!(exchange(&mut e, T0, &input), framed(&[b"ok"]));
     assert_eq!(e.close_reason(), Some(CloseReason::ProtocolError));
+    // The log names the length and the limit.
+    let detail = e.close_detail().expect("a detail for the log");
+    assert_eq!(detail, CloseDetail::FrameTooLarge { len: 17, limit: 16 });
+    assert_eq!(detail.to_string(), "frame header says 17 bytes, limit 16");
 }
 
 // ---- §2 quiz ---------------------------------------------------------------------------
@@ -200,6 +301,9 @@ fn quiz_lab_transcript_byte_for_byte() {
     assert_eq!(exchange(&mut q, T0, b"2435\n"), b"> It's wrong!\n");
     assert_eq!(q.close_reason(), Some(CloseReason::Finished));
     assert_eq!(q.solved(), 2);
+    // The log says how it ended, not only that it did.
+    assert_eq!(q.close_detail(), Some(CloseDetail::QuizWrong { at: 3 }));
+    assert_eq!(q.close_detail().unwrap().to_string(), "wrong at 3");
 }
 
 #[test]
@@ -223,6 +327,7 @@ fn quiz_win_line_after_n_right_answers() {
         b"> Hi! You need to solve 2 arithmetic problems:\n1. 23 + 45\n2. 682 + 47\n> You won! All 2 answers are correct.\n"
     );
     assert_eq!(q.close_reason(), Some(CloseReason::Finished));
+    assert_eq!(q.close_detail().unwrap().to_string(), "won 2/2");
 }
 
 #[test]
@@ -248,6 +353,7 @@ fn quiz_overlong_line_is_wrong_and_a_protocol_error() {
     let long = vec![b'1'; 1025];
     assert_eq!(exchange(&mut q, T0, &long), b"> It's wrong!\n");
     assert_eq!(q.close_reason(), Some(CloseReason::ProtocolError));
+    assert_eq!(q.close_detail().unwrap().to_string(), "line too long at 1");
 
     // Exactly 1024 bytes plus CRLF is still a line (and a wrong answer).
     let mut q = Quiz::new(T0, QuizConfig::default(), lab_rng());
@@ -273,6 +379,7 @@ fn quiz_answer_timeout_counts_per_problem() {
     drain(&mut q, &mut out);
     assert_eq!(out, b"> Time is up!\n");
     assert_eq!(q.close_reason(), Some(CloseReason::Timeout));
+    assert_eq!(q.close_detail().unwrap().to_string(), "timed out at 2");
     assert_eq!(q.poll_timeout(), None);
 }
 

@@ -1,9 +1,10 @@
 //! Command-line parsing and dispatch.
 //!
 //! `socklab serve <service>` runs servers; every other subcommand is a client. Flags that
-//! every server shares live in `ServerFlags` and are flattened into each `serve`
+//! every TCP server shares live in `ServerFlags` and are flattened into each `serve`
 //! subcommand, so a new service gets `--host`, `--max-conns`, `-v` and the rest for free
-//! and they read the same everywhere.
+//! and they read the same everywhere. UDP chat has no connections: it takes only the
+//! `CommonFlags` part and refuses the connection flags by name.
 
 use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
@@ -141,9 +142,11 @@ enum ServeCommand {
         #[command(flatten)]
         port: PortFlag,
         #[command(flatten)]
-        server: ServerFlags,
+        server: CommonFlags,
         #[command(flatten)]
         chat: ChatFlags,
+        #[command(flatten)]
+        refused: NotForChat,
     },
     /// Users, passwords and session tokens (TCP 9092).
     #[command(after_help = AUTH_EXAMPLES)]
@@ -303,16 +306,12 @@ Examples:
   socklab serve all --port-auto     move on to the next free port where one is taken
   socklab serve all --host 0.0.0.0  serve the network, not only this machine";
 
-/// Flags every server shares (§0).
+/// Flags of the TCP servers (§0): every server's [`CommonFlags`] and the connection
+/// flags.
 #[derive(Debug, Clone, Args)]
 struct ServerFlags {
-    /// Address to listen on: 127.0.0.1 for this machine only, 0.0.0.0 or :: for the
-    /// network. IPv4 or IPv6.
-    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
-    host: IpAddr,
-    /// When the port is taken, try the next ones (up to 100).
-    #[arg(long)]
-    port_auto: bool,
+    #[command(flatten)]
+    common: CommonFlags,
     /// Close a connection that sent nothing for this many seconds.
     #[arg(long, value_name = "S", default_value_t = 300,
           value_parser = clap::value_parser!(u64).range(1..))]
@@ -326,6 +325,58 @@ struct ServerFlags {
     #[arg(long, value_name = "N",
           value_parser = clap::value_parser!(u16).range(1..=256))]
     threads: Option<u16>,
+    /// On SIGINT/SIGTERM, let a file transfer or a command under way go on for up to
+    /// this many seconds before cutting it (idle connections close at once).
+    #[arg(long, value_name = "S", default_value_t = 5)]
+    drain_timeout: u64,
+}
+
+/// Connection flags `serve chat` refuses with a reason rather than ignore: UDP has no
+/// connections. Hidden, so help lists only what applies.
+#[derive(Debug, Clone, Args)]
+struct NotForChat {
+    #[arg(long, value_name = "N", hide = true)]
+    max_conns: Option<String>,
+    #[arg(long, value_name = "S", hide = true)]
+    idle_timeout: Option<String>,
+    #[arg(long, value_name = "N", hide = true)]
+    threads: Option<String>,
+    #[arg(long, value_name = "S", hide = true)]
+    drain_timeout: Option<String>,
+}
+
+impl NotForChat {
+    /// Why the first refused flag given does not apply, if any was given.
+    fn reason(&self) -> Option<&'static str> {
+        let given = |f: &Option<String>| f.is_some();
+        if given(&self.max_conns) {
+            Some(
+                "--max-conns does not apply to chat: UDP has no connections (--max-members limits the room)",
+            )
+        } else if given(&self.idle_timeout) {
+            Some(
+                "--idle-timeout does not apply to chat: UDP has no connections (--member-timeout drops silent members)",
+            )
+        } else if given(&self.threads) {
+            Some("--threads does not apply to chat: one thread serves its one UDP socket")
+        } else if given(&self.drain_timeout) {
+            Some("--drain-timeout does not apply to chat: a datagram has nothing to drain")
+        } else {
+            None
+        }
+    }
+}
+
+/// Flags every server shares, TCP or UDP (§0).
+#[derive(Debug, Clone, Args)]
+struct CommonFlags {
+    /// Address to listen on: 127.0.0.1 for this machine only, 0.0.0.0 or :: for the
+    /// network. IPv4 or IPv6.
+    #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    host: IpAddr,
+    /// When the port is taken, try the next ones (up to 100).
+    #[arg(long)]
+    port_auto: bool,
     /// Log more: -v one line per chunk, -vv also a hex dump of each chunk.
     #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
@@ -557,6 +608,18 @@ impl ServerFlags {
     fn idle(&self) -> Duration {
         Duration::from_secs(self.idle_timeout)
     }
+
+    /// Chat serves no TCP connection: the connection flags keep their defaults, which
+    /// only size an event loop with no listener.
+    fn udp_only(common: CommonFlags) -> ServerFlags {
+        ServerFlags {
+            common,
+            idle_timeout: 300,
+            max_conns: 10_000,
+            threads: Some(1),
+            drain_timeout: 0,
+        }
+    }
 }
 
 /// Entry point of the binary.
@@ -643,9 +706,17 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             svc.store_delay = std::time::Duration::from_millis(store_delay);
             (server, vec![single(Box::new(svc), port.port)])
         }
-        ServeCommand::Chat { server, port, chat } => {
+        ServeCommand::Chat {
+            server,
+            port,
+            chat,
+            refused,
+        } => {
+            if let Some(why) = refused.reason() {
+                usage_error("chat", why);
+            }
             datagrams.push(chat.listen(port.port));
-            (server, Vec::new())
+            (ServerFlags::udp_only(server), Vec::new())
         }
         ServeCommand::Auth {
             server,
@@ -708,8 +779,9 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             (server, listens)
         }
     };
-    let level = Level::from_flags(flags.quiet, flags.verbose);
-    let log = match &flags.log_file {
+    let common = &flags.common;
+    let level = Level::from_flags(common.quiet, common.verbose);
+    let log = match &common.log_file {
         None => Logger::stderr(level),
         Some(path) => match Logger::file(level, path) {
             Ok(l) => l,
@@ -742,20 +814,21 @@ fn serve(cmd: ServeCommand) -> ExitCode {
         svc.set_logger(&log);
     }
     let opts = server::Options {
-        host: flags.host,
-        port_auto: flags.port_auto,
+        host: common.host,
+        port_auto: common.port_auto,
         max_conns: flags.max_conns as usize,
         threads: flags.threads.map_or_else(
             || std::thread::available_parallelism().map_or(1, |n| n.get()),
             usize::from,
         ),
+        drain: Duration::from_secs(flags.drain_timeout),
     };
     match server::serve(listens, datagrams, &opts, log.clone()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // The message must reach the user even when the log goes to a file.
             eprintln!("socklab: {e:#}");
-            if flags.log_file.is_some() {
+            if common.log_file.is_some() {
                 log.error("socklab", server::Pid, format_args!("{e:#}"));
             }
             ExitCode::FAILURE

@@ -239,3 +239,42 @@ fn interactive_framed_sends_a_frame_per_typed_line() {
     assert_eq!(received, b"\0\0\0\x05hello");
     assert_eq!(shown.matches("hello\n").count(), 2, "{shown:?}");
 }
+
+/// `-v` in pipe mode logs every send, also the last one, when the server echoes and
+/// closes at once (as a ten-line Python server does). The upload thread logged after
+/// its write, and the download side could see the close and end the process first: the
+/// last `sent` line went missing (or was cut mid-line) in about a quarter of the runs.
+/// A race, so many runs.
+#[test]
+fn verbose_pipe_logs_the_last_send_even_when_the_server_closes_at_once() {
+    const RUNS: usize = 40;
+    for run in 0..RUNS {
+        let (l, addr) = listener();
+        let (accepted, is_accepted) = std::sync::mpsc::channel();
+        let server = scripted(l, move |mut s| {
+            accepted.send(()).unwrap();
+            let mut got = [0u8; 6];
+            std::io::Read::read_exact(&mut s, &mut got).unwrap();
+            s.write_all(&got).unwrap();
+            // Dropped here: closed right after echoing.
+        });
+        let mut child = spawn(&mut echo_cmd(addr, &["-v"]));
+        // Input only once the server waits for it, so that the echo and the close
+        // follow the client's write at once.
+        is_accepted.recv_timeout(DEADLINE).unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        stdin.write_all(b"hello\n").unwrap();
+        drop(stdin);
+        let out = wait_output(child);
+        server.join().unwrap();
+        let err = stderr(&out);
+        assert!(out.status.success(), "run {run}: {err}");
+        assert_eq!(out.stdout, b"hello\n");
+        let sent = err.find("sent 6 bytes\n");
+        let bye = err.find("disconnected (");
+        assert!(
+            sent.is_some() && sent < bye,
+            "run {run}: no `sent 6 bytes` line before the disconnect:\n{err}"
+        );
+    }
+}

@@ -384,7 +384,7 @@ fn chat_client_without_a_server() {
 
 #[test]
 fn ctrl_c_stops_the_chat_loop_too() {
-    let mut server = chat_server(&["--threads", "1"]);
+    let mut server = chat_server(&[]);
     let a = Peer::new(server.addr());
     assert_eq!(a.ask(b"JOIN ann"), "WELCOME ann 1");
     server.interrupt();
@@ -587,4 +587,29 @@ fn the_client_shows_control_characters_instead_of_obeying_them() {
     }
     let (code, err) = ann.finish();
     assert_eq!(code, Some(0), "{err}");
+}
+
+/// The TCP connection flags mean nothing to a UDP room: refused by name, with what to
+/// use instead, rather than accepted and ignored.
+#[test]
+fn connection_flags_are_refused_with_a_reason() {
+    for (flag, value, instead) in [
+        ("--max-conns", "5", "--max-members"),
+        ("--idle-timeout", "30", "--member-timeout"),
+        ("--threads", "2", "one thread"),
+        ("--drain-timeout", "1", "nothing to drain"),
+    ] {
+        let (status, out, err) = serve_support::run(&["serve", "chat", "--port", "0", flag, value]);
+        assert_eq!(status.code(), Some(2), "{flag}: {err}");
+        assert!(out.is_empty(), "{flag} started a server: {out}");
+        assert!(
+            err.contains(&format!("{flag} does not apply to chat")) && err.contains(instead),
+            "{flag}: {err}"
+        );
+        assert!(err.contains("Usage: socklab serve chat"), "{err}");
+    }
+    // `serve all` shares them with its TCP services and still takes them.
+    let flags = ["--max-conns", "5", "--idle-timeout", "30", "--threads", "2"];
+    let (_server, _dir) =
+        serve_support::serve_all(&[&flags[..], &["--drain-timeout", "1"]].concat());
 }

@@ -268,7 +268,7 @@ fn stop_gives_up_on_a_client_that_never_reads() {
     assert!(status.success(), "{status:?}");
     let log = server.log();
     assert!(
-        log.contains("client disconnected (server stopping; gave up delivering"),
+        log.contains("client disconnected (server stopping: gave up delivering"),
         "{log}"
     );
     drop(flooder);
@@ -323,4 +323,42 @@ fn loops_share_the_connection_limit_and_the_stop() {
         "{log}"
     );
     assert_eq!(process_lines("server stopped"), 1, "{log}");
+}
+
+/// Out of file descriptors, `accept` fails until a connection closes: the server says
+/// so once (not at every retry), goes on serving the connections it has, and says when
+/// it accepts again.
+#[test]
+fn out_of_file_descriptors_is_logged_once_and_open_connections_are_served() {
+    const CONNS: usize = 60;
+    // The server raises its soft limit to the hard one, so both are set.
+    let mut cmd = std::process::Command::new("sh");
+    cmd.args(["-c", "ulimit -n 48 && exec \"$@\"", "sh"])
+        .arg(env!("CARGO_BIN_EXE_socklab"))
+        .args(["serve", "echo", "--port", "0", "--threads", "1"]);
+    let server = serve_cmd(cmd, 1);
+    // The kernel completes every connection into the listen backlog; the server
+    // accepts them until it has no descriptor left.
+    let mut conns: Vec<TcpStream> = (0..CONNS).map(|_| server.connect()).collect();
+    server.wait_log("accept failed: too many open files");
+    // Several retries go by (one every 100 ms).
+    thread::sleep(std::time::Duration::from_millis(700));
+    let log = server.log();
+    assert_eq!(log.matches("accept failed").count(), 1, "{log}");
+    let accepted = log.matches("client connected").count();
+    assert!(accepted > 0 && accepted < CONNS, "{log}");
+    assert_eq!(round_trip(&mut conns[0], b"still here\n"), b"still here\n");
+    // Free more descriptors than connections wait: the waiting ones get in.
+    let waiting = CONNS - accepted;
+    drop(conns.drain(1..=waiting + 4));
+    server.wait_log("accepting connections again");
+    let last = conns.last_mut().unwrap();
+    assert_eq!(round_trip(last, b"let in\n"), b"let in\n");
+    let log = server.log();
+    assert_eq!(log.matches("accept failed").count(), 1, "{log}");
+    assert_eq!(
+        log.matches("accepting connections again").count(),
+        1,
+        "{log}"
+    );
 }

@@ -94,6 +94,50 @@ fn stop_with_allow_stop_stops_the_whole_server() {
     assert!(log.contains("client disconnected (quit)"), "{log}");
 }
 
+/// §1: a held-back `qu` is owed like any other byte; a stop must not drop it.
+#[test]
+fn stop_first_delivers_what_every_other_connection_is_owed() {
+    let mut server = echo(&["--allow-stop"]);
+    let mut other = server.connect();
+    // `qu` could still become `quit`: the server holds it back (for up to 200 ms).
+    other.write_all(b"hello\nqu").unwrap();
+    assert_eq!(read_n(&mut other, 6), b"hello\n");
+    let mut c = server.connect();
+    c.write_all(b"stop\n").unwrap();
+    assert_eq!(read_to_eof(&mut c), b"");
+    assert_eq!(
+        read_to_eof(&mut other),
+        b"qu",
+        "the held-back bytes were dropped"
+    );
+    assert!(server.wait_exit().success());
+    let log = server.log();
+    let stopping = log.find("server stopping (stop requested by").expect(&log);
+    let cut = log
+        .find("client disconnected (server stopping)")
+        .expect(&log);
+    assert!(stopping < cut, "the stop is logged first:\n{log}");
+}
+
+/// §1: a client that sends `q` and waits gets its `q` back; `uit` then still quits.
+#[test]
+fn a_held_back_prefix_comes_back_after_a_pause() {
+    let server = echo(&["--allow-stop"]);
+    let mut c = server.connect();
+    c.write_all(b"q").unwrap();
+    assert_eq!(read_n(&mut c, 1), b"q", "held until the idle timeout");
+    c.write_all(b"uit\n").unwrap();
+    assert_eq!(read_to_eof(&mut c), b"");
+    server.wait_log("client disconnected (quit)");
+    // Also for `st` (of `stop`), which does not stop the server when sent whole later
+    // as data of another line.
+    let mut d = server.connect();
+    d.write_all(b"st").unwrap();
+    assert_eq!(read_n(&mut d, 2), b"st");
+    assert_eq!(round_trip(&mut d, b"ep\n"), b"ep\n");
+    assert!(!server.log().contains("server stopping"));
+}
+
 #[test]
 fn upper_changes_ascii_letters_only() {
     let server = echo(&["--upper"]);
@@ -217,7 +261,8 @@ fn frame_over_max_frame_closes_the_connection() {
     assert_eq!(round_trip(&mut c, &ok), ok);
     c.write_all(&frame(b"seventeen bytes!!")).unwrap();
     assert_eq!(read_to_eof(&mut c), b"");
-    server.wait_log("client disconnected (protocol error)");
+    // The log says what was wrong, with the figures.
+    server.wait_log("client disconnected (protocol error: frame header says 17 bytes, limit 16)");
 }
 
 /// What §1 says the server sends back for `input` followed by EOF: every line echoed

@@ -44,7 +44,8 @@ fn seeded_transcript_is_fixed() {
     let wrong = p[1].answer().unwrap() + 1;
     c.write_all(format!("{wrong}\n").as_bytes()).unwrap();
     assert_eq!(read_to_eof(&mut c), b"> It's wrong!\n");
-    server.wait_log("client disconnected (session finished)");
+    // A teacher reading the log sees how it ended.
+    server.wait_log("client disconnected (session finished: wrong at 2)");
 }
 
 #[test]
@@ -65,6 +66,7 @@ fn winning_three_problems_with_nc_style_answers() {
         read_to_eof(&mut c),
         b"> You won! All 3 answers are correct.\n"
     );
+    server.wait_log("client disconnected (session finished: won 3/3)");
 }
 
 #[test]
@@ -84,7 +86,7 @@ fn no_answer_in_time() {
     read_line(&mut c);
     read_line(&mut c);
     assert_eq!(read_to_eof(&mut c), b"> Time is up!\n");
-    server.wait_log("client disconnected (timeout)");
+    server.wait_log("client disconnected (timeout: timed out at 1)");
 }
 
 #[test]
@@ -95,7 +97,7 @@ fn overlong_line_is_wrong_and_closes() {
     read_line(&mut c);
     c.write_all(&[b'1'; 1025]).unwrap();
     assert_eq!(read_to_eof(&mut c), b"> It's wrong!\n");
-    server.wait_log("client disconnected (protocol error)");
+    server.wait_log("client disconnected (protocol error: line too long at 1)");
 }
 
 #[test]

@@ -22,7 +22,7 @@ use super::command::{Command, CommandError, parse_command};
 use super::{ErrorCode, GREETING, REGISTER_THROTTLED, valid_password, valid_token, valid_user};
 use crate::line::{LineError, LineReader, MAX_LINE, MAX_LINE_BUF};
 use crate::outbuf::OutBuf;
-use crate::session::{CloseReason, Session};
+use crate::session::{CloseReason, Session, Work};
 use crate::time::{Duration, Instant};
 
 /// Room for the longest line the server writes (a `bad-command` usage line).
@@ -131,6 +131,8 @@ pub struct Auth {
     logged_in_until: Option<Instant>,
     close: Option<CloseReason>,
     peer_eof: bool,
+    /// The server is stopping (§0): answer the command under way, then close.
+    stopping: bool,
 }
 
 impl Auth {
@@ -146,6 +148,7 @@ impl Auth {
             logged_in_until: None,
             close: None,
             peer_eof: false,
+            stopping: false,
         };
         let _ = writeln!(a.out, "{GREETING}");
         a
@@ -349,10 +352,15 @@ impl Auth {
         }
     }
 
-    /// After EOF, the command under way is still answered; then the session ends.
+    /// After EOF, or when the server stops, the command under way is still answered
+    /// (a LOGIN whose session was saved gets its `OK`); then the session ends.
     fn finish_if_eof(&mut self) {
-        if self.peer_eof && self.req == Req::None && self.close.is_none() {
-            self.close = Some(CloseReason::PeerClosed);
+        if self.req == Req::None && self.close.is_none() {
+            if self.peer_eof {
+                self.close = Some(CloseReason::PeerClosed);
+            } else if self.stopping {
+                self.close = Some(CloseReason::ServerStopping);
+            }
         }
     }
 }
@@ -407,5 +415,27 @@ impl Session for Auth {
 
     fn wants_output(&self) -> bool {
         !self.out.is_empty()
+    }
+
+    fn handle_stop(&mut self, _now: Instant) {
+        self.stopping = true;
+        self.finish_if_eof();
+    }
+
+    fn in_flight(&self) -> Option<Work<'_>> {
+        let (Req::Ready(op) | Req::InFlight(op)) = self.req else {
+            return None;
+        };
+        if self.close.is_some() {
+            return None;
+        }
+        Some(Work::Command(match op {
+            Op::Register => "REGISTER",
+            Op::Login => "LOGIN",
+            Op::Token => "TOKEN",
+            Op::Whoami => "WHOAMI",
+            Op::CheckPassword | Op::SetPassword => "PASSWD",
+            Op::Logout => "LOGOUT",
+        }))
     }
 }

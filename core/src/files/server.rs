@@ -43,7 +43,7 @@ use super::storage::{Reply, Request, StorageError, WriteMode};
 use super::{ErrorCode, GREETING};
 use crate::line::{LineError, LineReader, MAX_LINE, MAX_LINE_BUF};
 use crate::outbuf::OutBuf;
-use crate::session::{CloseReason, Session};
+use crate::session::{CloseReason, Session, Work};
 use crate::time::{Duration, Instant};
 
 /// Room for the longest line the server writes: a listing entry is a u64 (20 digits),
@@ -144,6 +144,11 @@ pub struct Files<const C: usize> {
     /// The peer sent EOF: finish the command under way (a complete upload is still
     /// committed and answered, a listing or download still sent), then close.
     peer_eof: bool,
+    /// The server is stopping (§0): like EOF, finish the command under way and start no
+    /// other, but an upload still takes the rest of its payload.
+    stopping: bool,
+    /// Size of the download under way, for [`Session::in_flight`].
+    get_size: u64,
     last_activity: Instant,
     /// A transfer moved since the last `handle_timeout`, which stamps it.
     progressed: bool,
@@ -176,6 +181,8 @@ impl<const C: usize> Files<C> {
             data_end: 0,
             close: None,
             peer_eof: false,
+            stopping: false,
+            get_size: 0,
             last_activity: now,
             progressed: false,
             last_check: now,
@@ -294,6 +301,7 @@ impl<const C: usize> Files<C> {
             }
             (Op::Open, Reply::Size(n)) => {
                 self.read_open = true;
+                self.get_size = n;
                 let _ = writeln!(self.out, "DATA {n}");
                 self.state = State::Download { remaining: n };
             }
@@ -363,15 +371,19 @@ impl<const C: usize> Files<C> {
         if self.req != Req::None {
             return;
         }
-        if self.peer_eof && self.close.is_none() {
+        if (self.peer_eof || self.stopping) && self.close.is_none() {
             let done = match self.state {
                 State::Command | State::Choice(_) => true,
                 // An upload cut off by EOF is interrupted: nothing of it is kept.
-                State::Upload { remaining } => remaining > 0,
+                State::Upload { remaining } => self.peer_eof && remaining > 0,
                 _ => false,
             };
             if done {
-                self.close = Some(CloseReason::PeerClosed);
+                self.close = Some(if self.peer_eof {
+                    CloseReason::PeerClosed
+                } else {
+                    CloseReason::ServerStopping
+                });
             }
         }
         if self.close.is_some() {
@@ -669,5 +681,42 @@ impl<const C: usize> Session for Files<C> {
     fn wants_output(&self) -> bool {
         !self.out.is_empty()
             || (matches!(self.state, State::Download { .. }) && self.data_start < self.data_end)
+    }
+
+    fn handle_stop(&mut self, _now: Instant) {
+        self.stopping = true;
+        self.advance();
+    }
+
+    /// A transfer or a command waiting for storage; `EXISTS` waiting for its answer is
+    /// idle (the client has not committed to anything yet).
+    fn in_flight(&self) -> Option<Work<'_>> {
+        if self.close.is_some() {
+            return None;
+        }
+        let upload = |remaining: u64| Work::Upload {
+            name: &self.name,
+            done: self.put_size - remaining,
+            total: self.put_size,
+        };
+        match self.state {
+            State::Command | State::Choice(_) => None,
+            State::Upload { remaining } => Some(upload(remaining)),
+            State::Download { remaining } => Some(Work::Download {
+                name: &self.name,
+                done: self.get_size - remaining - (self.data_end - self.data_start) as u64,
+                total: self.get_size,
+            }),
+            State::Listing { .. } => Some(Work::Command("LIST")),
+            State::Waiting => match self.req {
+                Req::Ready(op) | Req::InFlight(op) => Some(match op {
+                    Op::Commit => upload(0),
+                    Op::Open | Op::Read | Op::CloseRead => Work::Command("GET"),
+                    Op::ListBegin | Op::ListNext => Work::Command("LIST"),
+                    Op::Begin(_) | Op::Write | Op::Abort => Work::Command("PUT"),
+                }),
+                Req::None => None,
+            },
+        }
     }
 }

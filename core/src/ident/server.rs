@@ -23,7 +23,7 @@ use super::name::{MAX_NAME_BYTES, valid_name};
 use super::{FULL, INVALID, QUESTION};
 use crate::line::{LineReader, MAX_LINE_BUF};
 use crate::outbuf::OutBuf;
-use crate::session::{CloseReason, Session};
+use crate::session::{CloseReason, Session, Work};
 use crate::time::Instant;
 
 /// Output queue: the longest line is `Nice to meet you, <256 bytes>!\n`.
@@ -182,6 +182,13 @@ impl Session for Ident {
 
     fn wants_output(&self) -> bool {
         !self.out.is_empty()
+    }
+
+    /// A name being stored is answered even when the server stops: the client is told
+    /// `Nice to meet you` only once its name is on disk.
+    fn in_flight(&self) -> Option<Work<'_>> {
+        matches!(self.state, State::StoreWanted | State::Storing)
+            .then_some(Work::Command("name store"))
     }
 }
 

@@ -17,7 +17,7 @@ pub use problem::{
 use crate::line::{LineError, LineReader, MAX_LINE_BUF};
 use crate::outbuf::OutBuf;
 use crate::rng::Rng;
-use crate::session::{CloseReason, Session};
+use crate::session::{CloseDetail, CloseReason, Session};
 use crate::time::{Duration, Instant};
 use core::fmt::Write;
 
@@ -125,6 +125,8 @@ pub struct Quiz<R> {
     lines: LineReader<MAX_LINE_BUF>,
     out: OutBuf<QUEUE>,
     close: Option<CloseReason>,
+    /// How the quiz ended, for the teacher reading the log.
+    detail: Option<CloseDetail>,
 }
 
 impl<R: Rng> Quiz<R> {
@@ -140,6 +142,7 @@ impl<R: Rng> Quiz<R> {
             lines: LineReader::new(),
             out: OutBuf::new(),
             close: None,
+            detail: None,
         };
         let _ = writeln!(
             q.out,
@@ -167,10 +170,11 @@ impl<R: Rng> Quiz<R> {
         self.deadline = now + self.config.answer_timeout;
     }
 
-    fn finish(&mut self, line: &str, reason: CloseReason) {
+    fn finish(&mut self, line: &str, reason: CloseReason, detail: CloseDetail) {
         let _ = self.out.push(line.as_bytes());
         let _ = self.out.push(b"\n");
         self.close = Some(reason);
+        self.detail = Some(detail);
     }
 
     fn judge(&mut self, now: Instant, verdict: Verdict) {
@@ -179,10 +183,21 @@ impl<R: Rng> Quiz<R> {
                 let n = self.config.count;
                 let _ = writeln!(self.out, "{}{n}{}", text::WON_HEAD, text::WON_TAIL);
                 self.close = Some(CloseReason::Finished);
+                self.detail = Some(CloseDetail::QuizWon { count: n });
             }
             Verdict::Right => self.next_problem(now),
-            Verdict::Wrong => self.finish(text::WRONG, CloseReason::Finished),
-            Verdict::TooLong => self.finish(text::WRONG, CloseReason::ProtocolError),
+            Verdict::Wrong => {
+                let at = self.k;
+                self.finish(
+                    text::WRONG,
+                    CloseReason::Finished,
+                    CloseDetail::QuizWrong { at },
+                );
+            }
+            Verdict::TooLong => {
+                let detail = CloseDetail::QuizLineTooLong { at: self.k };
+                self.finish(text::WRONG, CloseReason::ProtocolError, detail);
+            }
         }
     }
 }
@@ -219,12 +234,14 @@ impl<R: Rng> Session for Quiz<R> {
     fn handle_eof(&mut self, _now: Instant) {
         if self.close.is_none() {
             self.close = Some(CloseReason::PeerClosed);
+            self.detail = Some(CloseDetail::QuizLeft { at: self.k });
         }
     }
 
     fn handle_timeout(&mut self, now: Instant) {
         if self.close.is_none() && now >= self.deadline {
-            self.finish(text::TIME_UP, CloseReason::Timeout);
+            let detail = CloseDetail::QuizTimedOut { at: self.k };
+            self.finish(text::TIME_UP, CloseReason::Timeout, detail);
         }
     }
 
@@ -242,5 +259,9 @@ impl<R: Rng> Session for Quiz<R> {
 
     fn wants_output(&self) -> bool {
         !self.out.is_empty()
+    }
+
+    fn close_detail(&self) -> Option<CloseDetail> {
+        self.detail
     }
 }

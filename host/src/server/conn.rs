@@ -19,7 +19,7 @@ use std::net::{Shutdown, SocketAddr};
 
 use mio::net::TcpStream;
 use mio::{Interest, Registry, Token};
-use socklab_core::session::{CloseReason, Event, Session};
+use socklab_core::session::{CloseDetail, CloseReason, Event, Session, Work};
 use socklab_core::time::earliest;
 use socklab_core::{Duration, Instant};
 
@@ -31,6 +31,10 @@ const READS_PER_TURN: usize = 16;
 /// How long a finished session may take to hand over what it still owes before the
 /// connection is dropped anyway (a peer that stopped reading must not pin memory).
 const DRAIN_GRACE: Duration = Duration::from_secs(5);
+
+/// How long a stopping server gives a connection with no work in flight to hand over
+/// what it owes (§1: an echo server exits within 2 s of `stop`).
+pub const STOP_GRACE: Duration = Duration::from_millis(1500);
 
 /// How long a closed connection keeps reading and discarding the peer's late bytes
 /// while waiting for its EOF. Dropping a socket with unread input makes the kernel send
@@ -54,7 +58,8 @@ pub enum Step {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Open,
-    /// The server is stopping: no more input, hand over what is owed, close.
+    /// The server is stopping: finish the work in flight (taking input only for it),
+    /// hand over what is owed, close.
     Stopping,
     /// Our side is shut down; discarding input until EOF or the deadline.
     Lingering(Instant),
@@ -93,6 +98,9 @@ pub struct Conn {
     eof: bool,
     write_interest: bool,
     drain_until: Option<Instant>,
+    /// When a stopping server gives up on this connection: [`STOP_GRACE`], or
+    /// `--drain-timeout` if work was in flight when the stop came.
+    stop_until: Option<Instant>,
     phase: Phase,
     /// The deadline currently filed in the loop's timers.
     pub(super) timer: Option<Instant>,
@@ -128,6 +136,7 @@ impl Conn {
             eof: false,
             write_interest: false,
             drain_until: None,
+            stop_until: None,
             phase: Phase::Open,
             timer: None,
         })
@@ -160,6 +169,33 @@ impl Conn {
         self.output.len() - self.output_sent
     }
 
+    /// More about the close than its reason (a quiz's outcome), for the log.
+    pub fn close_detail(&self) -> Option<CloseDetail> {
+        self.session.close_detail()
+    }
+
+    /// What a stopping server cut by dropping this connection now, in the log's words:
+    /// the work in flight (a download counts what reached the socket), else the bytes
+    /// that could not be delivered.
+    pub fn cut(&self) -> String {
+        let undelivered = self.undelivered();
+        match self.session.in_flight() {
+            Some(Work::Download { name, done, total }) => Work::Download {
+                name,
+                done: done.saturating_sub(undelivered as u64),
+                total,
+            }
+            .to_string(),
+            Some(work) => work.to_string(),
+            None => format!("gave up delivering {undelivered} bytes"),
+        }
+    }
+
+    /// True while the server is stopping and this connection is finishing up.
+    pub fn is_stopping(&self) -> bool {
+        self.phase == Phase::Stopping
+    }
+
     /// Note what a readiness event says; the next [`drive`](Self::drive) acts on it.
     pub fn on_event(&mut self, event: &mio::event::Event) {
         if event.is_readable() || event.is_read_closed() || event.is_error() {
@@ -167,10 +203,19 @@ impl Conn {
         }
     }
 
-    /// The server is stopping: take no more input, finish handing over output, close.
-    pub fn begin_stop(&mut self) {
+    /// The server is stopping (§0): the session finishes the work it has in flight,
+    /// for up to `drain`, and starts none; without work in flight it only hands over
+    /// what it owes, for up to [`STOP_GRACE`].
+    pub fn begin_stop(&mut self, now: Instant, drain: Duration) {
         if self.phase == Phase::Open {
             self.phase = Phase::Stopping;
+            self.session.handle_stop(now);
+            let grace = if self.session.in_flight().is_some() {
+                drain
+            } else {
+                STOP_GRACE
+            };
+            self.stop_until = Some(now + grace);
         }
     }
 
@@ -178,7 +223,10 @@ impl Conn {
     pub fn deadline(&self) -> Option<Instant> {
         match self.phase {
             Phase::Open => earliest(self.session.poll_timeout(), self.drain_until),
-            Phase::Stopping => self.drain_until,
+            Phase::Stopping => earliest(
+                earliest(self.session.poll_timeout(), self.drain_until),
+                self.stop_until,
+            ),
             Phase::Lingering(until) => Some(until),
         }
     }
@@ -186,17 +234,23 @@ impl Conn {
     /// A deadline passed: true when the connection must be given up now (a drain or
     /// linger that ran out); otherwise the session was told and the caller drives it.
     pub fn on_timeout(&mut self, now: Instant) -> bool {
+        let due = |t: Option<Instant>| t.is_some_and(|t| now >= t);
         match self.phase {
             Phase::Lingering(until) => now >= until,
-            _ if self.drain_until.is_some_and(|t| now >= t) => true,
-            Phase::Open => {
-                if self.session.poll_timeout().is_some_and(|t| now >= t) {
+            _ if due(self.drain_until) || due(self.stop_until) => true,
+            Phase::Open | Phase::Stopping => {
+                if due(self.session.poll_timeout()) {
                     self.session.handle_timeout(now);
                 }
                 false
             }
-            Phase::Stopping => false,
         }
+    }
+
+    /// Whether the session may be given input: always while open; while stopping only
+    /// for the work in flight (an upload's payload), never for a new command.
+    fn takes_input(&self) -> bool {
+        self.phase == Phase::Open || self.session.in_flight().is_some()
     }
 
     /// Move bytes as far as they go right now; see the module docs of `socklab_core`'s
@@ -244,9 +298,12 @@ impl Conn {
                     Event::StopServer => ctx.stop_requested = true,
                 }
             }
-            let reason = self.session.close_reason().or(match self.phase {
-                Phase::Stopping => Some(CloseReason::ServerStopping),
-                _ => None,
+            // A stopping connection ends once its work is done and nothing is owed.
+            let reason = self.session.close_reason().or_else(|| {
+                let done = self.phase == Phase::Stopping
+                    && self.session.in_flight().is_none()
+                    && !self.session.wants_output();
+                done.then_some(CloseReason::ServerStopping)
             });
             let more_input =
                 !self.input.is_empty() || (self.readable && !self.eof && reads < READS_PER_TURN);
@@ -272,6 +329,9 @@ impl Conn {
                 return Step::Closed(reason, None);
             }
             if stalled {
+                return Step::Wait;
+            }
+            if !self.takes_input() {
                 return Step::Wait;
             }
             // Input: first what the session left over, then the socket.
@@ -318,9 +378,10 @@ impl Conn {
     }
 
     /// The socket is full. Backpressure: read nothing more until the peer takes our
-    /// output; a finished session gets [`DRAIN_GRACE`] to hand it over.
+    /// output; a finished session gets [`DRAIN_GRACE`] to hand it over (a stopping
+    /// one has its own deadline, which may be longer: `--drain-timeout`).
     fn blocked(&mut self, ctx: &Ctx<'_>) -> Step {
-        if self.session.close_reason().is_some() || self.phase == Phase::Stopping {
+        if self.session.close_reason().is_some() && self.phase == Phase::Open {
             self.drain_until.get_or_insert(ctx.now + DRAIN_GRACE);
         }
         Step::Wait
@@ -403,6 +464,16 @@ impl Conn {
         let linger = !self.eof && reason != CloseReason::Reset && self.phase == Phase::Open;
         if linger {
             self.phase = Phase::Lingering(now + LINGER);
+        } else if self.phase == Phase::Stopping && !self.eof {
+            // A stopping server does not linger, but input left unread would turn the
+            // close into a reset that can destroy the last answer (a LOGIN's `OK`) in
+            // the peer's buffer: read what is there now and drop it.
+            let mut scrap = [0u8; 4096];
+            for _ in 0..READS_PER_TURN {
+                if !matches!(read_some(&mut self.stream, &mut scrap), Ok(Some(n)) if n > 0) {
+                    break;
+                }
+            }
         }
         linger
     }

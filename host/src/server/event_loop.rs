@@ -17,7 +17,7 @@ use mio::{Events, Interest, Poll, Token};
 use socklab_core::session::CloseReason;
 use socklab_core::{Duration, Instant};
 
-use super::conn::{Conn, Ctx, Step};
+use super::conn::{Conn, Ctx, STOP_GRACE, Step};
 use super::handoff::{Handoff, Shared};
 use super::service::Service;
 use super::signal::StopSignals;
@@ -38,8 +38,6 @@ const ACCEPTS_PER_TURN: usize = 64;
 /// Pause before accepting again after `accept` failed (e.g. out of file descriptors):
 /// the listener stays readable, and an edge-triggered poll would not say so again.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
-/// How long a stopping server keeps handing over what it owes (§1: exit within 2 s).
-const STOP_GRACE: Duration = Duration::from_millis(1500);
 /// Size of the buffer gathering session output for one `write`: 16 reads of the
 /// default chunk. It also bounds what a connection keeps when its socket is full.
 const WRITE_BUF: usize = 16 * 1024;
@@ -108,6 +106,9 @@ pub struct Server {
     /// Connections and listeners with work left over from their last turn.
     again: Vec<Token>,
     accept_retry: Option<Instant>,
+    /// `accept` is failing (e.g. out of file descriptors): said once, when it starts,
+    /// and once more when it works again, not at every retry.
+    accept_failing: bool,
     /// Only the first loop takes signals.
     signals: Option<StopSignals>,
     log: Logger,
@@ -169,6 +170,7 @@ impl Server {
             timers: Timers::default(),
             again: Vec::new(),
             accept_retry: None,
+            accept_failing: false,
             signals,
             log,
             epoch,
@@ -268,7 +270,10 @@ impl Server {
             };
             conn.timer = None;
             if conn.on_timeout(now) {
-                if !conn.is_lingering() {
+                if conn.is_stopping() {
+                    log_cut(&self.log, conn);
+                    self.shared.release();
+                } else if !conn.is_lingering() {
                     let what = format_args!(
                         "client disconnected ({}; gave up delivering {} bytes)",
                         conn.close_reason(),
@@ -290,7 +295,16 @@ impl Server {
                 return;
             };
             let (name, addr) = (l.service.name(), l.addr);
-            match l.listener.accept() {
+            let accepted = l.listener.accept();
+            let works = match &accepted {
+                Ok(_) => true,
+                Err(e) => e.kind() == std::io::ErrorKind::WouldBlock,
+            };
+            if self.accept_failing && works {
+                self.accept_failing = false;
+                self.log.event(name, addr, "accepting connections again");
+            }
+            match accepted {
                 Ok((stream, peer)) => self.admit(index, stream, peer, now),
                 Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
                 Err(e)
@@ -299,11 +313,17 @@ impl Server {
                         std::io::ErrorKind::Interrupted | std::io::ErrorKind::ConnectionAborted
                     ) => {}
                 Err(e) => {
-                    let what = format_args!(
-                        "cannot accept a connection: {}",
-                        super::listener::describe(&e)
-                    );
-                    self.log.error(name, addr, what);
+                    // The connection waits in the backlog; open ones are still served.
+                    // Retried every ACCEPT_BACKOFF, logged once per episode.
+                    if !self.accept_failing {
+                        self.accept_failing = true;
+                        let what = format_args!(
+                            "accept failed: {} (open connections are still served; \
+                             retrying quietly until it works)",
+                            super::listener::describe(&e)
+                        );
+                        self.log.error(name, addr, what);
+                    }
                     self.accept_retry = Some(now + ACCEPT_BACKOFF);
                     return;
                 }
@@ -388,7 +408,7 @@ impl Server {
         ) {
             Ok(mut conn) => {
                 if self.stop_deadline.is_some() {
-                    conn.begin_stop();
+                    conn.begin_stop(now, self.shared.drain());
                 }
                 self.conns.slots[slot] = Some(conn);
                 self.log.event(name, peer, "client connected");
@@ -426,11 +446,12 @@ impl Server {
                 false
             }
             Step::Closed(reason, err) => {
-                let what = match (reason, err) {
-                    (CloseReason::Reset, Some(e)) if !is_reset(&e) => format!(
+                let what = match (reason, err, conn.close_detail()) {
+                    (CloseReason::Reset, Some(e), _) if !is_reset(&e) => format!(
                         "client disconnected (reset: {})",
                         super::listener::describe(&e)
                     ),
+                    (_, _, Some(detail)) => format!("client disconnected ({reason}: {detail})"),
                     _ => format!("client disconnected ({reason})"),
                 };
                 self.log.event(conn.service(), peer, what);
@@ -468,15 +489,17 @@ impl Server {
     }
 
     /// Stop every loop of the process (a signal, or echo's `stop`). The first request
-    /// is logged; a second one (another Ctrl-C) cuts the grace period short.
+    /// is logged, before any loop acts on it; a second one (another Ctrl-C) cuts the
+    /// grace period short.
     fn request_stop(&mut self, now: Instant, why: std::fmt::Arguments<'_>) {
-        if self.shared.request_stop() == 1 {
-            self.log.event(
+        let log = &self.log;
+        self.shared.request_stop(|| {
+            log.event(
                 "socklab",
                 super::Pid,
                 format_args!("server stopping ({why})"),
             );
-        }
+        });
         self.apply_stops(now);
     }
 
@@ -495,7 +518,9 @@ impl Server {
         self.stops_seen = stops;
     }
 
-    /// Close the listeners and let every connection finish handing over what it owes.
+    /// Close the listeners and let every connection finish its work in flight (up to
+    /// `--drain-timeout`) and hand over what it owes; idle ones close on their next
+    /// drive, which is this turn.
     fn begin_stop(&mut self, now: Instant) {
         for l in self.listeners.iter_mut() {
             if let Some(mut l) = l.take() {
@@ -503,7 +528,9 @@ impl Server {
             }
         }
         self.accept_retry = None;
-        self.stop_deadline = Some(now + STOP_GRACE);
+        let drain = self.shared.drain();
+        // Each connection has its own deadline; this one only bounds the loop.
+        self.stop_deadline = Some(now + drain.max(STOP_GRACE));
         let slots: Vec<usize> = self.conns.occupied().collect();
         for slot in slots {
             let Some(conn) = self.conns.get_mut(slot) else {
@@ -512,28 +539,33 @@ impl Server {
             if conn.is_lingering() {
                 self.remove(slot);
             } else {
-                conn.begin_stop();
+                conn.begin_stop(now, drain);
+                let timer = conn.timer;
+                conn.timer = self.timers.update(slot, timer, conn.deadline());
                 self.again.push(Token(CONN_BASE + slot));
             }
         }
     }
 
-    /// The grace period is over: drop whoever is left.
+    /// The grace period is over (or a second Ctrl-C came): drop whoever is left.
     fn abandon_all(&mut self) {
         let slots: Vec<usize> = self.conns.occupied().collect();
         for slot in slots {
             if let Some(conn) = self.conns.get_mut(slot) {
                 if !conn.is_lingering() {
-                    let what = format_args!(
-                        "client disconnected (server stopping; gave up delivering {} bytes)",
-                        conn.undelivered()
-                    );
-                    self.log.event(conn.service(), conn.peer(), what);
+                    log_cut(&self.log, conn);
                 }
             }
             self.remove(slot);
         }
     }
+}
+
+/// A stopping server drops `conn` before its work or output was done (§0: log what was
+/// cut).
+fn log_cut(log: &Logger, conn: &Conn) {
+    let what = format_args!("client disconnected (server stopping: {})", conn.cut());
+    log.event(conn.service(), conn.peer(), what);
 }
 
 /// Errors that mean the peer reset the connection, logged simply as "reset".

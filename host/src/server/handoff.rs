@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, PoisonError};
 
 use mio::Waker;
-use socklab_core::Session;
+use socklab_core::{Duration, Session};
 
 use super::wake::Wake;
 
@@ -48,6 +48,11 @@ pub struct Shared {
     max_conns: usize,
     /// How many stop requests were made (the second cuts the grace period short).
     stops: AtomicUsize,
+    /// Taken while a stop request is counted, so that the first one's `server
+    /// stopping` line is in the log before any loop can act on the stop.
+    stop_turn: Mutex<()>,
+    /// `--drain-timeout`: how long work in flight may go on after a stop (§0).
+    drain: Duration,
     inboxes: Vec<Inbox>,
     /// Wakers of loops that serve no TCP connection (the chat's UDP loop) but must
     /// stop with the others.
@@ -56,11 +61,13 @@ pub struct Shared {
 
 impl Shared {
     /// Shared state for loops woken by `wakers` (one per loop, in loop order).
-    pub fn new(max_conns: usize, wakers: Vec<Waker>) -> Shared {
+    pub fn new(max_conns: usize, drain: Duration, wakers: Vec<Waker>) -> Shared {
         Shared {
             active: AtomicUsize::new(0),
             max_conns,
             stops: AtomicUsize::new(0),
+            stop_turn: Mutex::new(()),
+            drain,
             inboxes: wakers
                 .into_iter()
                 .map(|waker| Inbox {
@@ -145,9 +152,27 @@ impl Shared {
         )
     }
 
-    /// Ask every loop to stop; returns how many stop requests there now are.
-    pub fn request_stop(&self) -> usize {
-        let n = self.stops.fetch_add(1, Ordering::AcqRel) + 1;
+    /// `--drain-timeout`.
+    pub fn drain(&self) -> Duration {
+        self.drain
+    }
+
+    /// Ask every loop to stop; returns how many stop requests there now are. `announce`
+    /// runs for the first request only, before any loop can see it: that is where the
+    /// `server stopping` line is logged, so no loop logs a disconnect before it.
+    pub fn request_stop(&self, announce: impl FnOnce()) -> usize {
+        let n = {
+            let _turn = self
+                .stop_turn
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            let n = self.stops.load(Ordering::Acquire) + 1;
+            if n == 1 {
+                announce();
+            }
+            self.stops.store(n, Ordering::Release);
+            n
+        };
         for inbox in &self.inboxes {
             let _ = inbox.waker.wake();
         }

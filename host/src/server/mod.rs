@@ -53,6 +53,9 @@ pub struct Options {
     pub max_conns: usize,
     /// `--threads`: event loops sharing the connections.
     pub threads: usize,
+    /// `--drain-timeout`: how long a stopping server lets transfers and other work in
+    /// flight go on (§0).
+    pub drain: socklab_core::Duration,
 }
 
 /// A service with the port it was asked to listen on.
@@ -113,7 +116,7 @@ pub fn serve(
         polls.push(poll);
         wakers.push(waker);
     }
-    let shared = Arc::new(handoff::Shared::new(opts.max_conns, wakers));
+    let shared = Arc::new(handoff::Shared::new(opts.max_conns, opts.drain, wakers));
     let mut servers = Vec::with_capacity(polls.len());
     let mut bound = Some(bound);
     for (me, poll) in polls.into_iter().enumerate() {
@@ -168,7 +171,7 @@ pub fn serve(
                     // A broken chat loop takes the process down rather than leaving
                     // it half-serving.
                     if r.is_err() {
-                        shared.request_stop();
+                        shared.request_stop(|| {});
                     }
                     r
                 })
@@ -178,7 +181,7 @@ pub fn serve(
     let first = server.run();
     // Whatever ended the first loop, the others must not outlive it.
     if first.is_err() {
-        shared.request_stop();
+        shared.request_stop(|| {});
     }
     for w in workers.into_iter().chain(chat_threads) {
         match w.join() {

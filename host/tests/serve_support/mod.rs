@@ -151,6 +151,12 @@ impl Server {
         rustix::process::kill_process(pid, rustix::process::Signal::INT).unwrap();
     }
 
+    /// Send SIGTERM, as `kill` or a service manager would.
+    pub fn terminate(&self) {
+        let pid = rustix::process::Pid::from_raw(self.child.id() as i32).unwrap();
+        rustix::process::kill_process(pid, rustix::process::Signal::TERM).unwrap();
+    }
+
     /// Wait for the process to exit by itself; the log is complete afterwards.
     pub fn wait_exit(&mut self) -> ExitStatus {
         let start = Instant::now();

@@ -11,16 +11,53 @@ use crate::client::stdio::{context, read_line};
 use crate::framing::FramedExt;
 use std::io::{self, BufRead, Read, Write};
 use std::net::{Shutdown, TcpStream};
-use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, PoisonError, mpsc};
 use std::thread;
+use std::time::Duration;
 
 /// Bytes moved per read in raw mode.
 const CHUNK: usize = 64 * 1024;
 
+/// How long the end of the session waits for a send under way to be logged: a send
+/// blocked on a peer that closed without reading must not hold the exit up for good.
+const SEND_LOG_WAIT: Duration = Duration::from_secs(2);
+
+/// Marks the upload thread's send-and-log steps. The download side may see the server
+/// close between a write and its `sent N bytes` line (an echo server that answers and
+/// closes at once), and ending the process there lost that line, or cut it in half.
+#[derive(Default)]
+struct Sending {
+    busy: Mutex<bool>,
+    done: Condvar,
+}
+
+impl Sending {
+    /// Run `send` (a write and its trace line) as one step the end waits for.
+    fn step<T>(&self, send: impl FnOnce() -> T) -> T {
+        *self.busy.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        let result = send();
+        *self.busy.lock().unwrap_or_else(PoisonError::into_inner) = false;
+        self.done.notify_all();
+        result
+    }
+
+    /// Wait (at most [`SEND_LOG_WAIT`]) for a step under way to finish.
+    fn wait_idle(&self) {
+        let busy = self.busy.lock().unwrap_or_else(PoisonError::into_inner);
+        let _ = self
+            .done
+            .wait_timeout_while(busy, SEND_LOG_WAIT, |busy| *busy)
+            .unwrap_or_else(PoisonError::into_inner);
+    }
+}
+
 /// Run pipe mode until the server closes. `framing` is `Some(max_frame)` with `--framed`.
 pub(super) fn run(stream: TcpStream, framing: Option<u32>, trace: &Trace) -> io::Result<()> {
-    let upload = spawn_upload(&stream, framing, trace)?;
+    let sending = Arc::new(Sending::default());
+    let upload = spawn_upload(&stream, framing, trace, sending.clone())?;
     let down = download(&stream, framing, trace);
+    // A send whose write went out before the server closed still gets its log line.
+    sending.wait_idle();
     // The upload outcome matters only if it failed for a reason of its own (a bad stdin,
     // a line over the frame limit); if the server went away first, that is the download's
     // story. An upload still blocked on stdin is simply abandoned when we exit.
@@ -43,6 +80,7 @@ fn spawn_upload(
     stream: &TcpStream,
     framing: Option<u32>,
     trace: &Trace,
+    sending: Arc<Sending>,
 ) -> io::Result<mpsc::Receiver<io::Result<()>>> {
     let mut sock = stream
         .try_clone()
@@ -52,8 +90,8 @@ fn spawn_upload(
     thread::spawn(move || {
         let stdin = io::stdin().lock();
         let result = match framing {
-            None => upload_raw(stdin, &mut sock, &trace),
-            Some(max) => upload_framed(stdin, &mut sock, max, &trace),
+            None => upload_raw(stdin, &mut sock, &trace, &sending),
+            Some(max) => upload_framed(stdin, &mut sock, max, &trace, &sending),
         };
         let failed = result.is_err();
         // Report before shutting down, so the download sees the reason once it ends.
@@ -61,14 +99,21 @@ fn spawn_upload(
         if failed {
             let _ = sock.shutdown(Shutdown::Both);
         } else {
-            trace.log(format_args!("end of input: half-closing"));
-            let _ = sock.shutdown(Shutdown::Write);
+            sending.step(|| {
+                trace.log(format_args!("end of input: half-closing"));
+                let _ = sock.shutdown(Shutdown::Write);
+            });
         }
     });
     Ok(rx)
 }
 
-fn upload_raw(mut input: impl Read, sock: &mut TcpStream, trace: &Trace) -> io::Result<()> {
+fn upload_raw(
+    mut input: impl Read,
+    sock: &mut TcpStream,
+    trace: &Trace,
+    sending: &Sending,
+) -> io::Result<()> {
     let mut buf = vec![0; CHUNK];
     loop {
         let n = match input.read(&mut buf) {
@@ -77,9 +122,12 @@ fn upload_raw(mut input: impl Read, sock: &mut TcpStream, trace: &Trace) -> io::
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
             Err(e) => return Err(context("cannot read standard input", &e)),
         };
-        sock.write_all(&buf[..n])
-            .map_err(|e| context("cannot send", &e))?;
-        trace.sent(n);
+        sending.step(|| {
+            sock.write_all(&buf[..n])
+                .map_err(|e| context("cannot send", &e))?;
+            trace.sent(n);
+            Ok::<(), io::Error>(())
+        })?;
     }
 }
 
@@ -88,12 +136,16 @@ fn upload_framed(
     sock: &mut TcpStream,
     max: u32,
     trace: &Trace,
+    sending: &Sending,
 ) -> io::Result<()> {
     let mut line = Vec::new();
     while read_line(&mut input, &mut line, max)? {
-        sock.send_frame(&line)
-            .map_err(|e| context("cannot send", &e))?;
-        trace.sent(line.len() + 4);
+        sending.step(|| {
+            sock.send_frame(&line)
+                .map_err(|e| context("cannot send", &e))?;
+            trace.sent(line.len() + 4);
+            Ok::<(), io::Error>(())
+        })?;
     }
     Ok(())
 }

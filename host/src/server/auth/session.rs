@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
 use socklab_core::Instant;
 use socklab_core::auth::{Auth, ErrorCode, Reply, Request};
-use socklab_core::session::{CloseReason, Event, Session};
+use socklab_core::session::{CloseReason, Event, Session, Work};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::register_limit::RegisterLimit;
@@ -515,5 +515,15 @@ impl Session for PooledAuth {
 
     fn wants_output(&self) -> bool {
         self.core.wants_output()
+    }
+
+    fn in_flight(&self) -> Option<Work<'_>> {
+        self.core.in_flight()
+    }
+
+    fn handle_stop(&mut self, now: Instant) {
+        self.step();
+        self.core.handle_stop(now);
+        self.step();
     }
 }

@@ -19,7 +19,7 @@ use socklab_core::Instant;
 use socklab_core::files::{
     Files, FilesConfig, Reply, Request, Scratch, StorageError, WriteMode, perform,
 };
-use socklab_core::session::{CloseReason, Event, Session};
+use socklab_core::session::{CloseReason, Event, Session, Work};
 
 use super::dir::DirStorage;
 use crate::pool::Pool;
@@ -268,6 +268,16 @@ impl Session for PooledFiles {
 
     fn wants_output(&self) -> bool {
         self.core.wants_output()
+    }
+
+    fn in_flight(&self) -> Option<Work<'_>> {
+        self.core.in_flight()
+    }
+
+    fn handle_stop(&mut self, now: Instant) {
+        self.step();
+        self.core.handle_stop(now);
+        self.step();
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use socklab_core::Instant;
 use socklab_core::ident::Ident;
-use socklab_core::session::{CloseReason, Session};
+use socklab_core::session::{CloseReason, Session, Work};
 
 use super::db::IdentDb;
 use crate::client::conn::describe;
@@ -135,5 +135,9 @@ impl Session for PooledIdent {
 
     fn wants_output(&self) -> bool {
         self.core.wants_output()
+    }
+
+    fn in_flight(&self) -> Option<Work<'_>> {
+        self.core.in_flight()
     }
 }
