@@ -15,6 +15,7 @@
 //! * [`session`] — the one shape every service has, plus the idle-timeout wrapper.
 //! * [`echo`] — §1, [`quiz`] — §2, [`files`] — §3, [`auth`] — §5.
 //! * [`ident`] — §4, [`chat`] — §6 (a UDP server state machine, datagrams in and out).
+//! * [`service`] — §0's table: every service's name, default port and transport.
 //! * [`text`] — the characters §3, §4 and §6 keep out of names and chat text.
 //! * [`rng`] — the random source services draw from, and a portable seeded generator.
 #![no_std]
@@ -33,6 +34,7 @@ pub mod line;
 pub mod outbuf;
 pub mod quiz;
 pub mod rng;
+pub mod service;
 pub mod session;
 pub mod text;
 pub mod time;
