@@ -660,6 +660,7 @@ fn serve(cmd: ServeCommand) -> ExitCode {
         }
     };
     let mut datagrams = Vec::new();
+    let takes_port = !matches!(cmd, ServeCommand::All { .. });
     let (flags, listens) = match cmd {
         ServeCommand::Echo { server, port, echo } => {
             let svc = echo.service(server.idle());
@@ -762,6 +763,26 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             (server, listens)
         }
     };
+    let opts = server::Options {
+        host: flags.host,
+        port_auto: flags.port_auto,
+        max_conns: flags.max_conns as usize,
+        threads: flags.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            usize::from,
+        ),
+    };
+    // Every port first: a server that cannot have one of them says only that.
+    let bound = match server::bind(listens, datagrams, &opts) {
+        Ok(b) => b,
+        Err(e) => {
+            match bind_hint(&e, takes_port) {
+                Some(hint) => eprintln!("socklab: {e} ({hint})"),
+                None => eprintln!("socklab: {e}"),
+            }
+            return ExitCode::FAILURE;
+        }
+    };
     let level = Level::from_flags(flags.quiet, flags.verbose);
     let log = match &flags.log_file {
         None => Logger::stderr(level),
@@ -801,16 +822,7 @@ fn serve(cmd: ServeCommand) -> ExitCode {
     if let Some(svc) = auth_log {
         svc.set_logger(&log);
     }
-    let opts = server::Options {
-        host: flags.host,
-        port_auto: flags.port_auto,
-        max_conns: flags.max_conns as usize,
-        threads: flags.threads.map_or_else(
-            || std::thread::available_parallelism().map_or(1, |n| n.get()),
-            usize::from,
-        ),
-    };
-    match server::serve(listens, datagrams, &opts, log.clone()) {
+    match server::serve(bound, &opts, log.clone()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // The message must reach the user even when the log goes to a file.
@@ -820,6 +832,23 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             }
             ExitCode::FAILURE
         }
+    }
+}
+
+/// What to do about a port that cannot be had, in the flags of the command that failed
+/// (`serve all` has no `--port`).
+fn bind_hint(e: &server::listener::BindError, takes_port: bool) -> Option<&'static str> {
+    match (e.in_use(), e.exhausted(), takes_port) {
+        (true, false, true) => Some(
+            "another server has this port: stop it, choose another with --port, \
+             or add --port-auto to move on to the next free one",
+        ),
+        (true, false, false) => Some(
+            "another server has this port: stop it, or add --port-auto to move on to \
+             the next free one",
+        ),
+        (true, true, true) => Some("choose another port with --port"),
+        _ => None,
     }
 }
 

@@ -721,7 +721,9 @@ fn urls_that_cannot_be_fetched() {
         (
             Some(2),
             &b""[..],
-            format!("socklab: cannot connect to {addr}: connection refused\n")
+            format!(
+                "socklab: cannot connect to {addr}: connection refused (is the server running?)\n"
+            )
         )
     );
 }

@@ -51,13 +51,52 @@ fn bind_failure_names_the_port() {
     let held = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = held.local_addr().unwrap().port().to_string();
     let (status, out, err) = run(&["serve", "echo", "--port", &port]);
-    assert!(!status.success());
+    assert_eq!(status.code(), Some(1));
     assert_eq!(out, "");
-    assert!(
-        err.ends_with(&format!(
-            "socklab: cannot listen on 127.0.0.1:{port}: address already in use\n"
-        )),
-        "{err}"
+    // Nothing before it: no `server start` for a server that never ran.
+    assert_eq!(
+        err,
+        format!(
+            "socklab: cannot listen on 127.0.0.1:{port} (echo): address already in use \
+             (another server has this port: stop it, choose another with --port, or add \
+             --port-auto to move on to the next free one)\n"
+        )
+    );
+}
+
+/// A second `serve all` (the first one still running) says which port is taken and
+/// what to do, and nothing else: every socket is bound before anything is logged. The
+/// last socket it binds, chat's UDP port, is the taken one, so every other bind has
+/// succeeded by then. A loopback address of its own keeps the default ports of other
+/// servers on this machine out of the way.
+#[test]
+fn second_serve_all_names_the_taken_port_and_nothing_else() {
+    let host = format!("127.{}.{}.9", std::process::id() % 250 + 1, 77);
+    let _held = std::net::UdpSocket::bind((host.as_str(), 9093)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let (files, ident, auth) = (path("files"), path("ident.tsv"), path("auth"));
+    let (status, out, err) = run(&[
+        "serve",
+        "all",
+        "--host",
+        &host,
+        "--dir",
+        &files,
+        "--ident-db",
+        &ident,
+        "--auth-dir",
+        &auth,
+    ]);
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(out, "");
+    assert_eq!(
+        err,
+        format!(
+            "socklab: cannot listen on {host}:9093 (chat): address already in use \
+             (another server has this port: stop it, or add --port-auto to move on to the \
+             next free one)\n"
+        )
     );
 }
 

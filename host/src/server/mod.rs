@@ -66,20 +66,45 @@ pub struct Listen {
 /// Binding happens before anything is printed, so a failure leaves no half-started
 /// server behind and scripts never see a `listening on` line for a port that is not.
 pub fn run(listens: Vec<Listen>, opts: &Options, log: Logger) -> anyhow::Result<()> {
-    serve(listens, Vec::new(), opts, log)
+    serve(bind(listens, Vec::new(), opts)?, opts, log)
 }
 
-/// [`run`] with UDP services too (chat, §6): each UDP socket is bound with the TCP
-/// listeners, printed after them, and served by a loop thread of its own that stops
-/// with the others.
-pub fn serve(
+/// Every socket of a server, bound and not yet served: what [`bind`] hands to [`serve`].
+pub struct Bound {
+    tcp: Vec<(Box<dyn Service>, mio::net::TcpListener)>,
+    udp: Vec<(chat::ChatService, mio::net::UdpSocket)>,
+}
+
+/// Bind every TCP listener and UDP socket (chat, §6), before the server says anything:
+/// a second `serve all` must fail on its first taken port without having logged a
+/// `server start` or printed a `listening on` line for a server that never runs.
+pub fn bind(
     listens: Vec<Listen>,
     datagrams: Vec<chat::ChatListen>,
     opts: &Options,
-    log: Logger,
-) -> anyhow::Result<()> {
-    let mut names: Vec<&str> = listens.iter().map(|l| l.service.name()).collect();
-    names.extend(datagrams.iter().map(|_| chat::ChatService::NAME));
+) -> Result<Bound, listener::BindError> {
+    let mut tcp = Vec::with_capacity(listens.len());
+    for l in listens {
+        let listener = listener::bind(opts.host, l.port, opts.port_auto)
+            .map_err(|e| e.service(l.service.name()))?;
+        tcp.push((l.service, listener));
+    }
+    let mut udp = Vec::with_capacity(datagrams.len());
+    for d in datagrams {
+        let socket = listener::bind_udp(opts.host, d.port, opts.port_auto)
+            .map_err(|e| e.service(chat::ChatService::NAME))?;
+        udp.push((d.service, socket));
+    }
+    Ok(Bound { tcp, udp })
+}
+
+/// Serve what [`bind`] bound until a stop: print `listening on ...` for each socket (TCP
+/// first, then UDP) and run the loops; each UDP socket is served by a loop thread of its
+/// own that stops with the others.
+pub fn serve(bound: Bound, opts: &Options, log: Logger) -> anyhow::Result<()> {
+    let Bound { tcp: bound, udp } = bound;
+    let mut names: Vec<&str> = bound.iter().map(|(s, _)| s.name()).collect();
+    names.extend(udp.iter().map(|_| chat::ChatService::NAME));
     log.event(
         "socklab",
         Pid,
@@ -90,18 +115,6 @@ pub fn serve(
         ),
     );
     raise_fd_limit(&log, opts.max_conns);
-    let mut bound = Vec::with_capacity(listens.len());
-    for l in listens {
-        let listener = listener::bind(opts.host, l.port, opts.port_auto)?;
-        bound.push((l.service, listener));
-    }
-    let mut udp = Vec::with_capacity(datagrams.len());
-    for d in datagrams {
-        udp.push((
-            d.service,
-            listener::bind_udp(opts.host, d.port, opts.port_auto)?,
-        ));
-    }
     let read_chunk = bound.iter().map(|(s, _)| s.chunk()).max().unwrap_or(1);
     let epoch = std::time::Instant::now();
     let mut polls = Vec::with_capacity(opts.threads);

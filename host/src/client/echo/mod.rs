@@ -58,7 +58,7 @@ pub struct EchoClientArgs {
 
 /// Run the client; returns the process exit code.
 pub fn run(args: &EchoClientArgs, verbose: u8) -> ExitCode {
-    let (stream, trace) = match open_or_exit(&args.host, args.port, verbose) {
+    let (stream, trace) = match open_or_exit("echo", &args.host, args.port, verbose) {
         Ok(c) => c,
         Err(code) => return code,
     };
