@@ -367,9 +367,18 @@ Examples:
 /// own flags only. So they are rendered here from the very structs each service
 /// flattens, and cannot drift from them.
 pub fn command() -> clap::Command {
+    command_wrapped_at(None)
+}
+
+/// [`command`], with the text rendered into `serve`'s help wrapped at `width` columns
+/// (the man page's) instead of the terminal's.
+fn command_wrapped_at(width: Option<usize>) -> clap::Command {
     let cli = Cli::command().mut_subcommand("serve", |serve| {
         let styles = serve.get_styles().clone();
-        let common = clap::Command::new("serve");
+        let mut common = clap::Command::new("serve");
+        if let Some(width) = width {
+            common = common.term_width(width);
+        }
         let common = ServerFlags::augment_args(PortFlag::augment_args(common))
             .disable_help_flag(true)
             .styles(styles.clone())

@@ -244,6 +244,18 @@ fn man_page_is_roff_naming_every_command() {
     assert!(status.success(), "{err}");
     assert!(page.contains(".TH socklab-serve-all 1"), "{page}");
     assert!(page.contains(".SH \"AUTH OPTIONS\""), "{page}");
+    // Examples keep their columns: a section of their own, not filled as prose.
+    assert!(
+        page.contains(".SH \"EXAMPLES\"\n.nf\n  socklab serve all   "),
+        "{page}"
+    );
+    let (status, page, err) = run(&["man", "serve"]);
+    assert!(status.success(), "{err}");
+    assert!(
+        page.contains(".SH \"OPTIONS EVERY SERVER TAKES\"\n"),
+        "{page}"
+    );
+    assert!(page.contains("\\-\\-port\\-auto"), "{page}");
     let (status, out, err) = run(&["man", "serve", "nope"]);
     assert_eq!(status.code(), Some(2));
     assert_eq!(out, "");
