@@ -670,6 +670,28 @@ fn serve(cmd: ServeCommand) -> ExitCode {
     };
     let mut datagrams = Vec::new();
     let takes_port = !matches!(cmd, ServeCommand::All { .. });
+    let shared = cmd.server();
+    let opts = server::Options {
+        host: shared.host,
+        port_auto: shared.port_auto,
+        max_conns: shared.max_conns as usize,
+        threads: shared.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            usize::from,
+        ),
+    };
+    // Every port first, before any store is opened: a server that cannot have one of
+    // them says only that, and leaves the folders of the server that has it alone.
+    let sockets = match server::bind(&cmd.sockets(), &opts) {
+        Ok(b) => b,
+        Err(e) => {
+            match bind_hint(&e, takes_port) {
+                Some(hint) => eprintln!("socklab: {e} ({hint})"),
+                None => eprintln!("socklab: {e}"),
+            }
+            return ExitCode::FAILURE;
+        }
+    };
     let (flags, listens) = match cmd {
         ServeCommand::Echo { server, port, echo } => {
             let svc = echo.service(server.idle());
@@ -772,26 +794,6 @@ fn serve(cmd: ServeCommand) -> ExitCode {
             (server, listens)
         }
     };
-    let opts = server::Options {
-        host: flags.host,
-        port_auto: flags.port_auto,
-        max_conns: flags.max_conns as usize,
-        threads: flags.threads.map_or_else(
-            || std::thread::available_parallelism().map_or(1, |n| n.get()),
-            usize::from,
-        ),
-    };
-    // Every port first: a server that cannot have one of them says only that.
-    let bound = match server::bind(listens, datagrams, &opts) {
-        Ok(b) => b,
-        Err(e) => {
-            match bind_hint(&e, takes_port) {
-                Some(hint) => eprintln!("socklab: {e} ({hint})"),
-                None => eprintln!("socklab: {e}"),
-            }
-            return ExitCode::FAILURE;
-        }
-    };
     let level = Level::from_flags(flags.quiet, flags.verbose);
     let log = match &flags.log_file {
         None => Logger::stderr(level),
@@ -831,7 +833,7 @@ fn serve(cmd: ServeCommand) -> ExitCode {
     if let Some(svc) = auth_log {
         svc.set_logger(&log);
     }
-    match server::serve(bound, &opts, log.clone()) {
+    match server::serve(sockets, listens, datagrams, &opts, log.clone()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // The message must reach the user even when the log goes to a file.
@@ -840,6 +842,43 @@ fn serve(cmd: ServeCommand) -> ExitCode {
                 log.error("socklab", server::Pid, format_args!("{e:#}"));
             }
             ExitCode::FAILURE
+        }
+    }
+}
+
+impl ServeCommand {
+    /// The flags every server shares.
+    fn server(&self) -> &ServerFlags {
+        match self {
+            ServeCommand::Echo { server, .. }
+            | ServeCommand::Quiz { server, .. }
+            | ServeCommand::Files { server, .. }
+            | ServeCommand::Ident { server, .. }
+            | ServeCommand::Chat { server, .. }
+            | ServeCommand::Auth { server, .. }
+            | ServeCommand::All { server, .. } => server,
+        }
+    }
+
+    /// The sockets this command listens on, known before any service is set up, in
+    /// the order `serve` takes them: TCP as the listening lines go, then UDP (chat).
+    fn sockets(&self) -> Vec<server::Socket> {
+        let socket = |service: &'static str, port: Option<u16>| server::Socket {
+            service,
+            port: port.unwrap_or_else(|| server::default_port(service)),
+            udp: service == ChatService::NAME,
+        };
+        match self {
+            ServeCommand::Echo { port, .. } => vec![socket("echo", port.port)],
+            ServeCommand::Quiz { port, .. } => vec![socket("quiz", port.port)],
+            ServeCommand::Files { port, .. } => vec![socket("files", port.port)],
+            ServeCommand::Ident { port, .. } => vec![socket("ident", port.port)],
+            ServeCommand::Chat { port, .. } => vec![socket(ChatService::NAME, port.port)],
+            ServeCommand::Auth { port, .. } => vec![socket("auth", port.port)],
+            ServeCommand::All { .. } => ["echo", "quiz", "files", "ident", "auth", "chat"]
+                .into_iter()
+                .map(|service| socket(service, None))
+                .collect(),
         }
     }
 }

@@ -363,3 +363,43 @@ fn loops_share_the_connection_limit_and_the_stop() {
     );
     assert_eq!(process_lines("server stopped"), 1, "{log}");
 }
+
+/// A second server started by mistake on the same port and folder must fail before it
+/// touches the folder: its start-up clean-up of unfinished uploads would delete the
+/// upload the first server is receiving (the client then got `ERR not-found`).
+#[test]
+fn a_second_server_on_a_taken_port_leaves_the_first_ones_upload_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let store = store.to_str().unwrap();
+    // Each chunk write sleeps, so the upload is surely in progress meanwhile.
+    let server = serve(
+        &["files", "--port", "0", "--dir", store, "--io-delay", "200"],
+        1,
+    );
+    let port = server.addr().port().to_string();
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+    let mut c = server.connect();
+    assert_eq!(read_line(&mut c), "OK socklab-files 1\n");
+    c.write_all(b"PUT 200000 upload.bin\n").unwrap();
+    assert_eq!(read_line(&mut c), "READY\n");
+    c.write_all(&data[..100_000]).unwrap();
+    server.wait_log("client connected");
+
+    let (status, out, err) = run(&["serve", "files", "--port", &port, "--dir", store]);
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(out, "");
+    assert!(
+        err.starts_with(&format!(
+            "socklab: cannot listen on 127.0.0.1:{port} (files): address already in use"
+        )),
+        "{err}"
+    );
+
+    c.write_all(&data[100_000..]).unwrap();
+    c.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let crc = format!("{:08x}", crc32fast::hash(&data));
+    assert_eq!(read_line(&mut c), format!("OK 200000 {crc}\n"));
+    assert!(std::fs::read(dir.path().join("store/upload.bin")).unwrap() == data);
+}

@@ -77,17 +77,6 @@ impl ConnectError {
     }
 }
 
-/// Default ports of the socklab servers (§0), so the hint says `socklab serve quiz`, and
-/// `--port` only when the client was pointed elsewhere.
-const DEFAULT_PORTS: [(&str, u16); 6] = [
-    ("echo", 9090),
-    ("quiz", 31337),
-    ("files", 8020),
-    ("ident", 9091),
-    ("auth", 9092),
-    ("chat", 9093),
-];
-
 /// `is the server running? start it with: socklab serve echo`, with the `--host` and
 /// `--port` that would make that server reachable at `host`:`port`: none for the
 /// default 127.0.0.1 (or `localhost`, which reaches it), the address itself for another
@@ -110,7 +99,7 @@ pub fn start_hint(service: &str, host: &str, port: u16) -> String {
         };
         cmd.push_str(&format!(" --host {listen}"));
     }
-    if DEFAULT_PORTS
+    if crate::server::DEFAULT_PORTS
         .iter()
         .all(|&(s, p)| s != service || p != port)
     {
