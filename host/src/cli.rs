@@ -10,7 +10,7 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Args, CommandFactory, Parser, Subcommand};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
 use socklab_core::Duration;
 use socklab_core::echo::{DEFAULT_CHUNK, EchoConfig};
 use socklab_core::frame::DEFAULT_MAX_FRAME;
@@ -19,6 +19,8 @@ use socklab_core::quiz::QuizConfig;
 use std::sync::Arc;
 
 use socklab_core::files::{DEFAULT_MAX_FILE_SIZE, DEFAULT_MIN_UPLOAD_RATE, FilesConfig};
+
+mod manual;
 
 use crate::client::auth::{self, Action};
 use crate::log::{Level, Logger};
@@ -42,45 +44,99 @@ pub struct Cli {
 
 const EXAMPLES: &str = "\
 Examples:
-  socklab serve echo                      echo server on 127.0.0.1:9090
-  socklab serve quiz --port 4000 --seed 7 the same quiz for every player
-  socklab serve all --host ::             every service, on all IPv6/IPv4 addresses
-  socklab echo                            talk to the echo server
-  socklab quiz                            let the client play the quiz
-  socklab files put notes.txt             upload a file to the files server
-  socklab login --user alice              log in; whoami, passwd, logout use the token";
+  socklab serve all                 every service, on this machine only
+  socklab serve all --host ::       every service, on every IPv6/IPv4 address
+  socklab serve quiz --seed 7       the same quiz for every player
+  socklab echo                      talk to the echo server
+  socklab quiz                      let the client play the quiz
+  socklab files put notes.txt       upload a file to the files server
+  socklab login --user alice        log in; whoami, passwd, logout use the token
+
+Every command lists its own flags, with examples: socklab serve --help,
+socklab serve all --help, socklab files --help, ...";
 
 // Parsed once per run and matched at once: the size of the largest variant costs nothing.
 #[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run a server (see `socklab serve --help`).
+    /// Run a server: one service, or all of them.
     Serve(ServeArgs),
     /// Talk to an echo server.
+    #[command(after_help = ECHO_CLIENT_EXAMPLES)]
     Echo(crate::client::echo::EchoClientArgs),
     /// Play the arithmetic quiz.
+    #[command(after_help = QUIZ_CLIENT_EXAMPLES)]
     Quiz(crate::client::quiz::QuizClientArgs),
     /// List, upload and download files (the files service).
     Files(crate::client::files::FilesClientArgs),
     /// Fetch a web page with HTTP/1.1 GET (http:// only).
     Get(crate::client::get::GetArgs),
     /// Introduce yourself to the ident server (it remembers your IP address).
+    #[command(after_help = IDENT_CLIENT_EXAMPLES)]
     Ident(crate::client::ident::IdentClientArgs),
     /// Chat with everyone on a chat server (UDP).
+    #[command(after_help = CHAT_CLIENT_EXAMPLES)]
     Chat(crate::client::chat::ChatClientArgs),
     /// Create a user on the auth server (asks for the password).
+    #[command(after_help = AUTH_CLIENT_EXAMPLES)]
     Register(crate::client::auth::UserArgs),
     /// Log in and save the session token in your config folder.
+    #[command(after_help = AUTH_CLIENT_EXAMPLES)]
     Login(crate::client::auth::UserArgs),
     /// Show who the saved token logs you in as.
+    #[command(after_help = AUTH_CLIENT_EXAMPLES)]
     Whoami(crate::client::auth::AuthClientArgs),
     /// End the saved session and forget its token.
+    #[command(after_help = AUTH_CLIENT_EXAMPLES)]
     Logout(crate::client::auth::AuthClientArgs),
     /// Change your password (asks for the old and the new one).
+    #[command(after_help = AUTH_CLIENT_EXAMPLES)]
     Passwd(crate::client::auth::AuthClientArgs),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell).
+    #[command(after_help = manual::COMPLETIONS_EXAMPLES)]
+    Completions(manual::CompletionsArgs),
+    /// Print the manual page (roff), or write one for every command.
+    #[command(after_help = manual::MAN_EXAMPLES)]
+    Man(manual::ManArgs),
 }
 
+const ECHO_CLIENT_EXAMPLES: &str = "\
+Examples:
+  socklab echo                        type lines; exit, STOP or Ctrl-D ends
+  socklab echo < blob > back          a binary-safe pipe: back is blob again
+  socklab echo --host ::1 --port 4000 -v
+  socklab echo --framed               one frame per line (serve echo --framed)";
+
+const QUIZ_CLIENT_EXAMPLES: &str = "\
+Examples:
+  socklab quiz                        the client solves every problem
+  socklab quiz --interactive          you type the answers
+  socklab quiz -v --host 192.168.69.1 ... and see every chunk sent and received";
+
+const IDENT_CLIENT_EXAMPLES: &str = "\
+Examples:
+  socklab ident --name Ann            give this name if the server asks
+  socklab ident                       asks you for your name if the server does";
+
+const CHAT_CLIENT_EXAMPLES: &str = "\
+Examples:
+  socklab chat --nick ann             type lines; /who lists members, /quit leaves
+  socklab chat --nick bob --host 192.168.1.20";
+
+const AUTH_CLIENT_EXAMPLES: &str = "\
+Examples:
+  socklab register --user alice       create the user (asks the password twice)
+  socklab login --user alice          saves the token for the commands below
+  socklab whoami                      who the saved token logs you in as
+  socklab passwd                      asks the old password, then the new one
+  socklab logout                      ends the session, forgets the token
+  printf 'secret pw\\n' | socklab login --user alice   a script: no prompt";
+
 #[derive(Debug, Args)]
+#[command(
+    subcommand_value_name = "SERVICE",
+    subcommand_help_heading = "Services"
+)]
 struct ServeArgs {
     #[command(subcommand)]
     service: ServeCommand,
@@ -126,11 +182,12 @@ enum ServeCommand {
         #[command(flatten)]
         server: ServerFlags,
         /// The name table (`ip<TAB>name` lines); created with the first name.
-        #[arg(long, value_name = "FILE", default_value = IDENT_DB)]
+        #[arg(long, value_name = "FILE", default_value = IDENT_DB, help_heading = IDENT_HEADING)]
         db: PathBuf,
         /// Remember at most N addresses (and at most 256 in one IPv6 /64); a new client
         /// beyond that hears "Sorry, I cannot remember any more names."
-        #[arg(long, value_name = "N", default_value_t = server::ident::db::MAX_NAMES)]
+        #[arg(long, value_name = "N", default_value_t = server::ident::db::MAX_NAMES,
+              help_heading = IDENT_HEADING)]
         max_names: usize,
         /// Milliseconds each name store sleeps first: a slow disk, for tests.
         #[arg(long, value_name = "MS", default_value_t = 0, hide = true)]
@@ -156,7 +213,7 @@ enum ServeCommand {
         #[command(flatten)]
         server: ServerFlags,
         /// Folder holding the user file and the session file; created if missing.
-        #[arg(long, value_name = "DIR", default_value = "socklab-auth")]
+        #[arg(long, value_name = "DIR", default_value = "socklab-auth", help_heading = AUTH_HEADING)]
         dir: PathBuf,
         #[command(flatten)]
         auth: AuthFlags,
@@ -173,15 +230,16 @@ enum ServeCommand {
         #[command(flatten)]
         files: FilesFlags,
         /// The ident service's name table (`serve ident --db`).
-        #[arg(long, value_name = "FILE", default_value = IDENT_DB)]
+        #[arg(long, value_name = "FILE", default_value = IDENT_DB, help_heading = IDENT_HEADING)]
         ident_db: PathBuf,
         /// The ident service's address limit (`serve ident --max-names`).
-        #[arg(long, value_name = "N", default_value_t = server::ident::db::MAX_NAMES)]
+        #[arg(long, value_name = "N", default_value_t = server::ident::db::MAX_NAMES,
+              help_heading = IDENT_HEADING)]
         ident_max_names: usize,
         #[command(flatten)]
         chat: ChatFlags,
-        /// Folder of the auth service's user and session files.
-        #[arg(long, value_name = "DIR", default_value = "socklab-auth")]
+        /// Folder of the auth service's user and session files (`serve auth --dir`).
+        #[arg(long, value_name = "DIR", default_value = "socklab-auth", help_heading = AUTH_HEADING)]
         auth_dir: PathBuf,
         #[command(flatten)]
         auth: AuthFlags,
@@ -226,6 +284,14 @@ impl ChatFlags {
     }
 }
 
+/// The help heading of the ident service's flags: `serve ident` and `serve all` both
+/// flatten flags of several services, so each flag names its heading itself rather
+/// than inheriting whichever flattened struct came before it.
+const IDENT_HEADING: &str = "Ident options";
+
+/// The help heading of the auth service's flags (see [`IDENT_HEADING`]).
+const AUTH_HEADING: &str = "Auth options";
+
 /// Default `--db` of the ident service (§4).
 const IDENT_DB: &str = "socklab-ident.tsv";
 
@@ -240,11 +306,11 @@ const AUTH_EXAMPLES: &str = "\
 Examples:
   socklab serve auth                      users and sessions in ./socklab-auth
   socklab serve auth --token-ttl 3600     tokens live one hour
-  socklab register --user alice && socklab login --user alice && socklab whoami";
+  socklab register --user alice           then login, whoami, passwd, logout";
 
 /// Flags of the auth service (§5).
 #[derive(Debug, Clone, Args)]
-#[command(next_help_heading = "Auth options")]
+#[command(next_help_heading = AUTH_HEADING)]
 struct AuthFlags {
     /// Seconds a login token stays valid.
     #[arg(long, value_name = "S", default_value_t = socklab_core::auth::DEFAULT_TOKEN_TTL,
@@ -283,8 +349,8 @@ impl AuthFlags {
 const ECHO_EXAMPLES: &str = "\
 Examples:
   socklab serve echo                       listen on 127.0.0.1:9090
-  socklab serve echo --upper --allow-stop  answer in capitals; the line `stop` stops it
-  socklab serve echo --port 0 -vv          any free port, hex dump of every chunk
+  socklab serve echo --upper --allow-stop  capitals; the line `stop` stops it
+  socklab serve echo --port 0 -vv          any free port, hex dump of each chunk
   printf 'hello\\nquit\\n' | nc 127.0.0.1 9090";
 
 const QUIZ_EXAMPLES: &str = "\
@@ -302,9 +368,71 @@ Examples:
 
 const ALL_EXAMPLES: &str = "\
 Examples:
-  socklab serve all                 echo 9090, quiz 31337, files 8020, ident 9091, auth 9092, chat 9093/udp
-  socklab serve all --port-auto     move on to the next free port where one is taken
+  socklab serve all                 echo 9090, quiz 31337, files 8020, ident 9091,
+                                    auth 9092, chat 9093 (UDP)
+  socklab serve all --port-auto     a port that is taken moves on to the next one
   socklab serve all --host 0.0.0.0  serve the network, not only this machine";
+
+const SERVE_EXAMPLES: &str = "\
+Examples:
+  socklab serve echo                  echo server on 127.0.0.1:9090
+  socklab serve echo --port 0 -v      any free port; a log line per chunk
+  socklab serve all --port-auto       every service; a taken port moves on
+  socklab serve files --help          the files service's own flags";
+
+/// The command line as parsed, documented and completed. Derive cannot say one thing:
+/// `serve --help` should list the flags every server takes, yet they belong to each
+/// service's command (they go after the service's name) and clap shows a command's
+/// own flags only. So they are rendered here from the very structs each service
+/// flattens, and cannot drift from them.
+pub fn command() -> clap::Command {
+    command_wrapped_at(None)
+}
+
+/// [`command`], with the text rendered into `serve`'s help wrapped at `width` columns
+/// (the man page's) instead of the terminal's.
+fn command_wrapped_at(width: Option<usize>) -> clap::Command {
+    let cli = Cli::command().mut_subcommand("serve", |serve| {
+        let styles = serve.get_styles().clone();
+        let mut common = clap::Command::new("serve");
+        if let Some(width) = width {
+            common = common.term_width(width);
+        }
+        let common = ServerFlags::augment_args(PortFlag::augment_args(common))
+            .disable_help_flag(true)
+            .styles(styles.clone())
+            .help_template("{options}")
+            .render_help();
+        let heading = styles.get_header();
+        let text = format!(
+            "{heading}Options every server takes{heading:#} (after the service's name; \
+             `all` takes no --port; `chat`, a UDP service, only --host, --port, --port-auto \
+             and the log flags):\n{}\n\n{SERVE_EXAMPLES}",
+            common.ansi().to_string().trim_end()
+        );
+        serve.after_help(clap::builder::StyledStr::from(text))
+    });
+    inherit_examples(cli)
+}
+
+/// A command without examples of its own (`files put`) shows its parent's, which cover
+/// it: every help screen ends with examples.
+fn inherit_examples(cmd: clap::Command) -> clap::Command {
+    let examples = cmd.get_after_help().cloned();
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    names.into_iter().fold(cmd, |cmd, name| {
+        cmd.mut_subcommand(name, |sub| {
+            let sub = match (&examples, sub.get_after_help()) {
+                (Some(text), None) => sub.after_help(text.clone()),
+                _ => sub,
+            };
+            inherit_examples(sub)
+        })
+    })
+}
 
 /// Flags of the TCP servers (§0): every server's [`CommonFlags`] and the connection
 /// flags.
@@ -624,7 +752,7 @@ impl ServerFlags {
 
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit());
     match cli.command {
         Command::Echo(a) => crate::client::echo::run(&a, a.verbose),
         Command::Quiz(a) => crate::client::quiz::run(&a, a.verbose),
@@ -638,6 +766,8 @@ pub fn main() -> ExitCode {
         Command::Whoami(a) => auth::run(Action::Whoami, &a, None),
         Command::Logout(a) => auth::run(Action::Logout, &a, None),
         Command::Passwd(a) => auth::run(Action::Passwd, &a, None),
+        Command::Completions(a) => manual::completions(&a),
+        Command::Man(a) => manual::man(&a),
     }
 }
 
@@ -669,6 +799,30 @@ fn serve(cmd: ServeCommand) -> ExitCode {
         }
     };
     let mut datagrams = Vec::new();
+    let takes_port = !matches!(cmd, ServeCommand::All { .. });
+    let shared = cmd.server();
+    let opts = server::Options {
+        host: shared.common.host,
+        port_auto: shared.common.port_auto,
+        max_conns: shared.max_conns as usize,
+        threads: shared.threads.map_or_else(
+            || std::thread::available_parallelism().map_or(1, |n| n.get()),
+            usize::from,
+        ),
+        drain: Duration::from_secs(shared.drain_timeout),
+    };
+    // Every port first, before any store is opened: a server that cannot have one of
+    // them says only that, and leaves the folders of the server that has it alone.
+    let sockets = match server::bind(&cmd.sockets(), &opts) {
+        Ok(b) => b,
+        Err(e) => {
+            match bind_hint(&e, takes_port) {
+                Some(hint) => eprintln!("socklab: {e} ({hint})"),
+                None => eprintln!("socklab: {e}"),
+            }
+            return ExitCode::FAILURE;
+        }
+    };
     let (flags, listens) = match cmd {
         ServeCommand::Echo { server, port, echo } => {
             let svc = echo.service(server.idle());
@@ -813,17 +967,7 @@ fn serve(cmd: ServeCommand) -> ExitCode {
     if let Some(svc) = auth_log {
         svc.set_logger(&log);
     }
-    let opts = server::Options {
-        host: common.host,
-        port_auto: common.port_auto,
-        max_conns: flags.max_conns as usize,
-        threads: flags.threads.map_or_else(
-            || std::thread::available_parallelism().map_or(1, |n| n.get()),
-            usize::from,
-        ),
-        drain: Duration::from_secs(flags.drain_timeout),
-    };
-    match server::serve(listens, datagrams, &opts, log.clone()) {
+    match server::serve(sockets, listens, datagrams, &opts, log.clone()) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             // The message must reach the user even when the log goes to a file.
@@ -836,9 +980,64 @@ fn serve(cmd: ServeCommand) -> ExitCode {
     }
 }
 
+impl ServeCommand {
+    /// The flags every server shares.
+    /// The server flags, with chat's connection flags (which it refuses) at defaults.
+    fn server(&self) -> ServerFlags {
+        match self {
+            ServeCommand::Echo { server, .. }
+            | ServeCommand::Quiz { server, .. }
+            | ServeCommand::Files { server, .. }
+            | ServeCommand::Ident { server, .. }
+            | ServeCommand::Auth { server, .. }
+            | ServeCommand::All { server, .. } => server.clone(),
+            ServeCommand::Chat { server, .. } => ServerFlags::udp_only(server.clone()),
+        }
+    }
+
+    /// The sockets this command listens on, known before any service is set up, in
+    /// the order `serve` takes them: TCP as the listening lines go, then UDP (chat).
+    fn sockets(&self) -> Vec<server::Socket> {
+        let socket = |service: &'static str, port: Option<u16>| server::Socket {
+            service,
+            port: port.unwrap_or_else(|| server::default_port(service)),
+            udp: service == ChatService::NAME,
+        };
+        match self {
+            ServeCommand::Echo { port, .. } => vec![socket("echo", port.port)],
+            ServeCommand::Quiz { port, .. } => vec![socket("quiz", port.port)],
+            ServeCommand::Files { port, .. } => vec![socket("files", port.port)],
+            ServeCommand::Ident { port, .. } => vec![socket("ident", port.port)],
+            ServeCommand::Chat { port, .. } => vec![socket(ChatService::NAME, port.port)],
+            ServeCommand::Auth { port, .. } => vec![socket("auth", port.port)],
+            ServeCommand::All { .. } => ["echo", "quiz", "files", "ident", "auth", "chat"]
+                .into_iter()
+                .map(|service| socket(service, None))
+                .collect(),
+        }
+    }
+}
+
+/// What to do about a port that cannot be had, in the flags of the command that failed
+/// (`serve all` has no `--port`).
+fn bind_hint(e: &server::listener::BindError, takes_port: bool) -> Option<&'static str> {
+    match (e.in_use(), e.exhausted(), takes_port) {
+        (true, false, true) => Some(
+            "another server has this port: stop it, choose another with --port, \
+             or add --port-auto to move on to the next free one",
+        ),
+        (true, false, false) => Some(
+            "another server has this port: stop it, or add --port-auto to move on to \
+             the next free one",
+        ),
+        (true, true, true) => Some("choose another port with --port"),
+        _ => None,
+    }
+}
+
 /// Exit with a clap-style error whose usage line is that of `socklab serve <sub>`.
 fn usage_error(sub: &str, msg: impl std::fmt::Display) -> ! {
-    let mut cmd = Cli::command();
+    let mut cmd = command();
     cmd.build();
     let serve = cmd.find_subcommand_mut("serve").expect("serve subcommand");
     let sub = serve.find_subcommand_mut(sub).expect("serve subcommand");
@@ -857,7 +1056,7 @@ mod tests {
 
     #[test]
     fn cli_is_well_formed() {
-        Cli::command().debug_assert();
+        command().debug_assert();
     }
 
     #[test]

@@ -229,7 +229,8 @@ fn usage_and_connection_errors_exit_2() {
         &out,
         2,
         "",
-        "socklab: cannot connect to 127.0.0.1:1: connection refused\n",
+        "socklab: cannot connect to 127.0.0.1:1: connection refused \
+         (is the server running? start it with: socklab serve auth --port 1)\n",
     );
     check(
         &lab.run(&["register", "--user", "mia"], "short\n"),

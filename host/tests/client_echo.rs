@@ -152,7 +152,11 @@ fn connection_refused_names_the_address_and_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         stderr(&out),
-        format!("socklab: cannot connect to {addr}: connection refused\n")
+        format!(
+            "socklab: cannot connect to {addr}: connection refused (is the server running? \
+             start it with: socklab serve echo --port {})\n",
+            addr.port()
+        )
     );
     assert!(out.stdout.is_empty());
 }

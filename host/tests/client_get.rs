@@ -202,13 +202,31 @@ fn python_http_server_files_404_and_directory_redirect() {
     assert!(out.stdout.ends_with(b"\r\n\r\n<h1>sub</h1>\n"));
 
     let out = get(&[&format!("{base}/missing.txt")]);
+    assert_eq!(out.status.code(), Some(3));
+    assert!(out.stdout.is_empty());
+    let err = stderr(&out);
+    assert!(
+        err.starts_with(&format!(
+            "socklab: 404 File not found from {base}/missing.txt (its "
+        )),
+        "{err}"
+    );
+    assert!(
+        err.ends_with("-byte body is not shown; -i shows it)\n"),
+        "{err}"
+    );
+    // The README's tour: -i shows http.server's error page after the head.
+    let out = get(&["-i", &format!("{base}/missing.txt")]);
+    assert_eq!(out.status.code(), Some(3));
+    let page = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        page.starts_with("HTTP/1.0 404 File not found\r\n"),
+        "{page}"
+    );
+    assert!(page.contains("<p>Message: File not found.</p>"), "{page}");
     assert_eq!(
-        outcome(&out),
-        (
-            Some(3),
-            &b""[..],
-            format!("socklab: 404 File not found from {base}/missing.txt\n")
-        )
+        stderr(&out),
+        format!("socklab: 404 File not found from {base}/missing.txt\n")
     );
 
     // http.server answers a directory without its slash with a 301 to the slashed path.
@@ -422,13 +440,18 @@ fn redirect_loop_stops_after_five() {
     );
 }
 
+/// Without `-i` an error page is not printed (a script must not take it for the page)
+/// but the message says there was one; `-o FILE` never receives it.
 #[test]
-fn not_found_writes_no_body_and_no_file() {
+fn not_found_body_is_mentioned_and_no_file_is_written() {
     let resp = b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found".to_vec();
     let (addr, h) = serve_bytes(resp.clone());
     let out = get(&[&url(addr, "/x")]);
-    let msg = format!("socklab: 404 Not Found from {}\n", url(addr, "/x"));
-    assert_eq!(outcome(&out), (Some(3), &b""[..], msg));
+    let msg = format!(
+        "socklab: 404 Not Found from {} (its 9-byte body is not shown; -i shows it)\n",
+        url(addr, "/x")
+    );
+    assert_eq!(outcome(&out), (Some(3), &b""[..], msg.clone()));
     h.join().unwrap();
 
     let dir = TempDir::new("404");
@@ -436,6 +459,55 @@ fn not_found_writes_no_body_and_no_file() {
     let out = get(&["-o", &dir.path("page"), &url(addr, "/x")]);
     assert_eq!(out.status.code(), Some(3));
     assert!(dir.entries().is_empty(), "{:?}", dir.entries());
+    h.join().unwrap();
+
+    // Chunked: the length is not known without reading it.
+    let (addr, h) = serve_bytes(
+        b"HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nbad\r\n0\r\n\r\n".to_vec(),
+    );
+    let out = get(&[&url(addr, "/x")]);
+    let msg = format!(
+        "socklab: 500 Oops from {} (-i shows its body, if any)\n",
+        url(addr, "/x")
+    );
+    assert_eq!(outcome(&out), (Some(3), &b""[..], msg));
+    h.join().unwrap();
+
+    // No body, nothing to mention.
+    let (addr, h) = serve_bytes(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n".to_vec());
+    let out = get(&[&url(addr, "/x")]);
+    let msg = format!("socklab: 404 Not Found from {}\n", url(addr, "/x"));
+    assert_eq!(outcome(&out), (Some(3), &b""[..], msg));
+    h.join().unwrap();
+}
+
+/// `-i` shows the whole answer, as `curl -i` does, and still exits 3; `-o FILE` gets
+/// none of it.
+#[test]
+fn include_shows_an_error_page_whole() {
+    let resp = b"HTTP/1.1 404 Not Found\r\nContent-Length: 9\r\n\r\nnot found".to_vec();
+    let (addr, h) = serve_bytes(resp.clone());
+    let out = get(&["-i", &url(addr, "/x")]);
+    let msg = format!("socklab: 404 Not Found from {}\n", url(addr, "/x"));
+    assert_eq!(outcome(&out), (Some(3), &resp[..], msg));
+    h.join().unwrap();
+
+    let dir = TempDir::new("404i");
+    let (addr, h) = serve_bytes(resp.clone());
+    let out = get(&["-i", "-o", &dir.path("page"), &url(addr, "/x")]);
+    let msg = format!("socklab: 404 Not Found from {}\n", url(addr, "/x"));
+    assert_eq!(outcome(&out), (Some(3), &resp[..], msg));
+    assert!(dir.entries().is_empty(), "{:?}", dir.entries());
+    h.join().unwrap();
+
+    let chunked = b"HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nbad\r\n0\r\n\r\n";
+    let (addr, h) = serve_bytes(chunked.to_vec());
+    let out = get(&["-i", &url(addr, "/x")]);
+    let head = b"HTTP/1.1 500 Oops\r\nTransfer-Encoding: chunked\r\n\r\n";
+    let mut want = head.to_vec();
+    want.extend_from_slice(b"bad");
+    let msg = format!("socklab: 500 Oops from {}\n", url(addr, "/x"));
+    assert_eq!(outcome(&out), (Some(3), &want[..], msg));
     h.join().unwrap();
 }
 
@@ -721,7 +793,9 @@ fn urls_that_cannot_be_fetched() {
         (
             Some(2),
             &b""[..],
-            format!("socklab: cannot connect to {addr}: connection refused\n")
+            format!(
+                "socklab: cannot connect to {addr}: connection refused (is the server running?)\n"
+            )
         )
     );
 }

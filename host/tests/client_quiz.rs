@@ -215,6 +215,10 @@ fn connection_refused_exits_2() {
     assert_eq!(out.status.code(), Some(2));
     assert_eq!(
         text(&out).1,
-        format!("socklab: cannot connect to {addr}: connection refused\n")
+        format!(
+            "socklab: cannot connect to {addr}: connection refused (is the server running? \
+             start it with: socklab serve quiz --port {})\n",
+            addr.port()
+        )
     );
 }

@@ -4,7 +4,26 @@
 //!
 //! Every loop is bounded in count and in time; times only ever fail a test as generous
 //! bounds for a hang, never decide it. Only 127.0.0.1 is used. The three tests start
-//! their own servers, so they may run side by side (as `cargo test` does).
+//! their own servers, so they may run side by side (as `cargo test` does). A test that
+//! cannot have the file descriptors it needs shows as ignored, with the reason
+//! (socklab-tests' harness); their measurements are printed as they run.
+
+fn main() {
+    harness::main(&[
+        (
+            "slow_loris_does_not_starve_quiz_players",
+            slow_loris_does_not_starve_quiz_players,
+        ),
+        (
+            "flood_past_max_conns_is_refused_and_memory_returns",
+            flood_past_max_conns_is_refused_and_memory_returns,
+        ),
+        (
+            "two_minute_mixed_soak_has_no_errors_and_flat_memory",
+            two_minute_mixed_soak_has_no_errors_and_flat_memory,
+        ),
+    ]);
+}
 
 mod serve_support;
 
@@ -18,6 +37,7 @@ use std::time::{Duration, Instant};
 use serve_support::*;
 use socklab_core::quiz::{ServerLine, parse_server_line};
 use socklab_core::rng::{Rng, SplitMix64};
+use socklab_tests::harness::{self, Test};
 
 /// Listener indexes of `serve all` (see [`ALL_SERVICES`]).
 const ECHO: usize = 0;
@@ -47,17 +67,6 @@ fn proc_kib(pid: u32, field: &str) -> u64 {
 
 fn rss_kib(pid: u32) -> u64 {
     proc_kib(pid, "VmRSS:")
-}
-
-/// Raise this process's open-file limit to `need`; false (the test is skipped, as
-/// `serve_capacity` does) where that is impossible or there is no /proc.
-fn enough_fds(need: u64) -> bool {
-    let got = rlimit::increase_nofile_limit(need).unwrap_or(0);
-    if got < need || !std::path::Path::new("/proc/self/status").exists() {
-        eprintln!("open-file limit {got} < {need} or no /proc: skipped");
-        return false;
-    }
-    true
 }
 
 fn seed() -> u64 {
@@ -253,11 +262,8 @@ impl Trickler {
 /// trickler, which is correct behaviour and not what this test is about. The idle
 /// timeout is cut to [`LORIS_IDLE`] and the trickle lasts at least [`LORIS_MIN_TICKS`]
 /// seconds, so a trickler survives only because each byte resets it.
-#[test]
-fn slow_loris_does_not_starve_quiz_players() {
-    if !enough_fds((TRICKLERS + PLAYERS) as u64 * 2 + 1000) {
-        return;
-    }
+fn slow_loris_does_not_starve_quiz_players() -> Test {
+    enough_fds((TRICKLERS + PLAYERS) as u64 * 2 + 1000)?;
     let started = Instant::now();
     let (server, _dir) = serve_all(&["--idle-timeout", LORIS_IDLE]);
     let services = [ECHO, FILES, IDENT, AUTH];
@@ -405,6 +411,7 @@ fn slow_loris_does_not_starve_quiz_players() {
         started.elapsed()
     );
     drop(tricklers);
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------
@@ -644,11 +651,8 @@ fn flood_round(server: &Server, round: usize, logged: &mut Logged, fds_before: u
 
 /// Past `--max-conns`, connections are closed at once (files and auth after `ERR busy
 /// server full`), the held ones keep working, and memory returns once all is closed.
-#[test]
-fn flood_past_max_conns_is_refused_and_memory_returns() {
-    if !enough_fds((MAX_CONNS + EXCESS) as u64 * 2 + 1000) {
-        return;
-    }
+fn flood_past_max_conns_is_refused_and_memory_returns() -> Test {
+    enough_fds((MAX_CONNS + EXCESS) as u64 * 2 + 1000)?;
     let started = Instant::now();
     let max = MAX_CONNS.to_string();
     // A long answer timeout: the held quiz players wait through the whole round.
@@ -716,6 +720,7 @@ fn flood_past_max_conns_is_refused_and_memory_returns() {
         proc_kib(pid, "VmHWM:"),
         started.elapsed()
     );
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------
@@ -943,8 +948,7 @@ struct WorkerReport {
 /// Echo, quiz, files, auth and chat at fixed rates for [`SOAK_SECS`]: not one error,
 /// not one byte lost or changed, the server's peak RSS as high at the end as at the
 /// start (within 10 %), and never over what its Argon2 threads may hold plus a margin.
-#[test]
-fn two_minute_mixed_soak_has_no_errors_and_flat_memory() {
+fn two_minute_mixed_soak_has_no_errors_and_flat_memory() -> Test {
     let secs = soak_secs();
     let started = Instant::now();
     // One new user a second from one address: far over the default `--register-limit`.
@@ -1141,4 +1145,5 @@ fn two_minute_mixed_soak_has_no_errors_and_flat_memory() {
         assert!(r.ops > 0, "{r:?}");
     }
     let _ = io::stderr().flush();
+    Ok(())
 }

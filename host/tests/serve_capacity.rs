@@ -11,6 +11,14 @@ use std::io::Write;
 use std::net::TcpStream;
 
 use serve_support::*;
+use socklab_tests::harness::{self, Test};
+
+fn main() {
+    harness::main(&[(
+        "ten_thousand_idle_echo_connections_fit_the_budget",
+        ten_thousand_idle_echo_connections_fit_the_budget,
+    )]);
+}
 
 const CONNS: usize = 10_000;
 const BUDGET_KIB: u64 = 30 * 1024;
@@ -21,15 +29,9 @@ fn vm_hwm_kib(pid: u32) -> u64 {
     line.split_whitespace().nth(1).unwrap().parse().unwrap()
 }
 
-#[test]
-fn ten_thousand_idle_echo_connections_fit_the_budget() {
+fn ten_thousand_idle_echo_connections_fit_the_budget() -> Test {
     // This process holds one end of every connection, the server the other.
-    let need = (CONNS + 200) as u64;
-    let got = rlimit::increase_nofile_limit(need).unwrap_or(0);
-    if got < need || !std::path::Path::new("/proc/self/status").exists() {
-        eprintln!("open-file limit {got} < {need} or no /proc: skipped");
-        return;
-    }
+    enough_fds((CONNS + 200) as u64)?;
     let max = (CONNS + 10).to_string();
     let server = serve(&["echo", "--port", "0", "-q", "--max-conns", &max], 1);
     let mut conns: Vec<TcpStream> = Vec::with_capacity(CONNS);
@@ -49,4 +51,5 @@ fn ten_thousand_idle_echo_connections_fit_the_budget() {
     // Still serving after all that.
     let mut last = server.connect();
     assert_eq!(round_trip(&mut last, b"ok\n"), b"ok\n");
+    Ok(())
 }

@@ -51,13 +51,52 @@ fn bind_failure_names_the_port() {
     let held = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = held.local_addr().unwrap().port().to_string();
     let (status, out, err) = run(&["serve", "echo", "--port", &port]);
-    assert!(!status.success());
+    assert_eq!(status.code(), Some(1));
     assert_eq!(out, "");
-    assert!(
-        err.ends_with(&format!(
-            "socklab: cannot listen on 127.0.0.1:{port}: address already in use\n"
-        )),
-        "{err}"
+    // Nothing before it: no `server start` for a server that never ran.
+    assert_eq!(
+        err,
+        format!(
+            "socklab: cannot listen on 127.0.0.1:{port} (echo): address already in use \
+             (another server has this port: stop it, choose another with --port, or add \
+             --port-auto to move on to the next free one)\n"
+        )
+    );
+}
+
+/// A second `serve all` (the first one still running) says which port is taken and
+/// what to do, and nothing else: every socket is bound before anything is logged. The
+/// last socket it binds, chat's UDP port, is the taken one, so every other bind has
+/// succeeded by then. A loopback address of its own keeps the default ports of other
+/// servers on this machine out of the way.
+#[test]
+fn second_serve_all_names_the_taken_port_and_nothing_else() {
+    let host = format!("127.{}.{}.9", std::process::id() % 250 + 1, 77);
+    let _held = std::net::UdpSocket::bind((host.as_str(), 9093)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = |name: &str| dir.path().join(name).to_str().unwrap().to_owned();
+    let (files, ident, auth) = (path("files"), path("ident.tsv"), path("auth"));
+    let (status, out, err) = run(&[
+        "serve",
+        "all",
+        "--host",
+        &host,
+        "--dir",
+        &files,
+        "--ident-db",
+        &ident,
+        "--auth-dir",
+        &auth,
+    ]);
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(out, "");
+    assert_eq!(
+        err,
+        format!(
+            "socklab: cannot listen on {host}:9093 (chat): address already in use \
+             (another server has this port: stop it, or add --port-auto to move on to the \
+             next free one)\n"
+        )
     );
 }
 
@@ -325,40 +364,42 @@ fn loops_share_the_connection_limit_and_the_stop() {
     assert_eq!(process_lines("server stopped"), 1, "{log}");
 }
 
-/// Out of file descriptors, `accept` fails until a connection closes: the server says
-/// so once (not at every retry), goes on serving the connections it has, and says when
-/// it accepts again.
+/// A second server started by mistake on the same port and folder must fail before it
+/// touches the folder: its start-up clean-up of unfinished uploads would delete the
+/// upload the first server is receiving (the client then got `ERR not-found`).
 #[test]
-fn out_of_file_descriptors_is_logged_once_and_open_connections_are_served() {
-    const CONNS: usize = 60;
-    // The server raises its soft limit to the hard one, so both are set.
-    let mut cmd = std::process::Command::new("sh");
-    cmd.args(["-c", "ulimit -n 48 && exec \"$@\"", "sh"])
-        .arg(env!("CARGO_BIN_EXE_socklab"))
-        .args(["serve", "echo", "--port", "0", "--threads", "1"]);
-    let server = serve_cmd(cmd, 1);
-    // The kernel completes every connection into the listen backlog; the server
-    // accepts them until it has no descriptor left.
-    let mut conns: Vec<TcpStream> = (0..CONNS).map(|_| server.connect()).collect();
-    server.wait_log("accept failed: too many open files");
-    // Several retries go by (one every 100 ms).
-    thread::sleep(std::time::Duration::from_millis(700));
-    let log = server.log();
-    assert_eq!(log.matches("accept failed").count(), 1, "{log}");
-    let accepted = log.matches("client connected").count();
-    assert!(accepted > 0 && accepted < CONNS, "{log}");
-    assert_eq!(round_trip(&mut conns[0], b"still here\n"), b"still here\n");
-    // Free more descriptors than connections wait: the waiting ones get in.
-    let waiting = CONNS - accepted;
-    drop(conns.drain(1..=waiting + 4));
-    server.wait_log("accepting connections again");
-    let last = conns.last_mut().unwrap();
-    assert_eq!(round_trip(last, b"let in\n"), b"let in\n");
-    let log = server.log();
-    assert_eq!(log.matches("accept failed").count(), 1, "{log}");
-    assert_eq!(
-        log.matches("accepting connections again").count(),
+fn a_second_server_on_a_taken_port_leaves_the_first_ones_upload_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store");
+    let store = store.to_str().unwrap();
+    // Each chunk write sleeps, so the upload is surely in progress meanwhile.
+    let server = serve(
+        &["files", "--port", "0", "--dir", store, "--io-delay", "200"],
         1,
-        "{log}"
     );
+    let port = server.addr().port().to_string();
+    let data: Vec<u8> = (0..200_000u32).map(|i| (i * 7 + i / 251) as u8).collect();
+    let mut c = server.connect();
+    assert_eq!(read_line(&mut c), "OK socklab-files 1\n");
+    c.write_all(b"PUT 200000 upload.bin\n").unwrap();
+    assert_eq!(read_line(&mut c), "READY\n");
+    c.write_all(&data[..100_000]).unwrap();
+    server.wait_log("client connected");
+
+    let (status, out, err) = run(&["serve", "files", "--port", &port, "--dir", store]);
+    assert_eq!(status.code(), Some(1));
+    assert_eq!(out, "");
+    assert!(
+        err.starts_with(&format!(
+            "socklab: cannot listen on 127.0.0.1:{port} (files): address already in use"
+        )),
+        "{err}"
+    );
+
+    c.write_all(&data[100_000..]).unwrap();
+    c.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    let crc = format!("{:08x}", crc32fast::hash(&data));
+    assert_eq!(read_line(&mut c), format!("OK 200000 {crc}\n"));
+    assert!(std::fs::read(dir.path().join("store/upload.bin")).unwrap() == data);
 }

@@ -4,10 +4,12 @@
 //! loopback) live in `host/tests`, where Cargo hands them the binary's path.
 //!
 //! This library is their shared support: finding the built binaries, child processes
-//! that die with the test, a network namespace that is deleted with the test, and the
-//! client checks both frontends must pass.
+//! that die with the test, a network namespace that is deleted with the test, the
+//! client checks both frontends must pass, and a harness that reports a test that
+//! cannot run here as ignored, with the reason ([`harness`]).
 
 pub mod checks;
+pub mod harness;
 pub mod netns;
 pub mod process;
 
@@ -42,15 +44,6 @@ pub fn workspace_bin(name: &str) -> PathBuf {
 /// (no namespaces, no QEMU) into a failure.
 pub fn required(name: &str) -> bool {
     std::env::var_os(name).is_some_and(|v| v == "1")
-}
-
-/// Print why a test did not run, or fail if `require_var` says it must run.
-pub fn skip(require_var: &str, reason: &str) {
-    assert!(
-        !required(require_var),
-        "{require_var}=1 but the test cannot run: {reason}"
-    );
-    eprintln!("SKIPPED: {reason} (set {require_var}=1 to make this a failure)");
 }
 
 /// Deterministic pseudo-random bytes, so a failing run can be reproduced.

@@ -3,13 +3,14 @@
 //! `socklab` clients play them. A firmware panic exits QEMU with a failure status,
 //! which fails the test.
 //!
-//! Skips with a printed reason when `qemu-system-arm` or the release firmware is
+//! Shows as `ignored (<reason>)` when `qemu-system-arm` or the release firmware is
 //! missing (a laptop without them), unless `SOCKLAB_REQUIRE_QEMU=1`: `.ci/run` installs
 //! QEMU, builds the firmware and sets it, so CI always runs this.
 
 use socklab_tests::checks::Target;
+use socklab_tests::harness::{self, Skip, Test};
 use socklab_tests::process::Server;
-use socklab_tests::{skip, target_dir, workspace_bin};
+use socklab_tests::{target_dir, workspace_bin};
 use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::path::PathBuf;
@@ -50,20 +51,29 @@ fn free_udp_port() -> u16 {
     s.local_addr().expect("local address").port()
 }
 
-#[test]
-fn clients_play_the_firmware_in_qemu() {
+fn main() {
+    harness::main(&[(
+        "clients_play_the_firmware_in_qemu",
+        clients_play_the_firmware_in_qemu,
+    )]);
+}
+
+fn clients_play_the_firmware_in_qemu() -> Test {
     let fw = firmware();
     if !qemu_present() {
-        return skip(REQUIRE, "qemu-system-arm is not installed");
+        return Err(Skip::unless_required(
+            REQUIRE,
+            "qemu-system-arm is not installed",
+        ));
     }
     if !fw.exists() {
-        return skip(
+        return Err(Skip::unless_required(
             REQUIRE,
             &format!(
                 "no firmware at {} (cargo build --release -p socklab-mps2 --target thumbv7m-none-eabi)",
                 fw.display()
             ),
-        );
+        ));
     }
     let (quiz, echo, status, files) = (free_port(), free_port(), free_port(), free_port());
     let chat = free_udp_port();
@@ -141,4 +151,5 @@ fn clients_play_the_firmware_in_qemu() {
     );
     let status = server.stop();
     eprintln!("QEMU stopped: {status:?}");
+    Ok(())
 }

@@ -94,7 +94,8 @@ pub fn run(args: &ChatClientArgs) -> ExitCode {
         Ok(Err(code)) => return code,
         Err(e) => {
             let addr = display_addr(&args.host, args.port);
-            eprintln!("socklab: cannot reach the chat at {addr}: {e}");
+            let hint = super::conn::start_hint("chat", &args.host, args.port);
+            eprintln!("socklab: cannot reach the chat at {addr}: {e} ({hint})");
             return ExitCode::from(super::EXIT_CONNECT);
         }
     }

@@ -37,16 +37,78 @@ pub fn describe(err: &io::Error) -> String {
 }
 
 /// Why [`connect`] failed: the message names the address, as in
-/// `cannot connect to 127.0.0.1:9090: connection refused`.
+/// `cannot connect to 127.0.0.1:9090: connection refused`, and when nothing listens
+/// there it says what to do about it (see [`ConnectError::serve_hint`]).
 #[derive(Debug)]
 pub struct ConnectError {
     addr: String,
     reason: String,
+    /// Every address refused the connection: the host is up, nothing listens there.
+    refused: bool,
+    hint: Option<String>,
 }
 
 impl fmt::Display for ConnectError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot connect to {}: {}", self.addr, self.reason)
+        write!(f, "cannot connect to {}: {}", self.addr, self.reason)?;
+        match &self.hint {
+            Some(hint) => write!(f, " ({hint})"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl ConnectError {
+    /// "Connection refused" is what a student sees who forgot to start the server; say
+    /// so, and which command starts the server this client talks to (`service`).
+    pub fn serve_hint(mut self, service: &str, host: &str, port: u16) -> Self {
+        if self.refused {
+            self.hint = Some(start_hint(service, host, port));
+        }
+        self
+    }
+
+    /// For a server socklab does not run (`get`'s web servers): the question only.
+    pub fn running_hint(mut self) -> Self {
+        if self.refused {
+            self.hint = Some("is the server running?".to_owned());
+        }
+        self
+    }
+}
+
+/// `is the server running? start it with: socklab serve echo`, with the `--host` and
+/// `--port` that would make that server reachable at `host`:`port`: none for the
+/// default 127.0.0.1 (or `localhost`, which reaches it), the address itself for another
+/// local one (`::1`), and all addresses for another machine, where it must run.
+pub fn start_hint(service: &str, host: &str, port: u16) -> String {
+    let mut cmd = format!("socklab serve {service}");
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    let ip = bare.parse::<std::net::IpAddr>().ok();
+    let default_host =
+        bare.eq_ignore_ascii_case("localhost") || ip == Some(std::net::Ipv4Addr::LOCALHOST.into());
+    let local = default_host || ip.is_some_and(|ip| ip.is_loopback());
+    if !default_host {
+        let listen = match ip {
+            Some(ip) if local => ip.to_string(),
+            Some(std::net::IpAddr::V6(_)) => "::".to_owned(),
+            _ => "0.0.0.0".to_owned(),
+        };
+        cmd.push_str(&format!(" --host {listen}"));
+    }
+    if crate::server::DEFAULT_PORTS
+        .iter()
+        .all(|&(s, p)| s != service || p != port)
+    {
+        cmd.push_str(&format!(" --port {port}"));
+    }
+    if local {
+        format!("is the server running? start it with: {cmd}")
+    } else {
+        format!("is the server running there? start it there with: {cmd}")
     }
 }
 
@@ -69,9 +131,11 @@ pub fn recv(mut sock: impl std::io::Read, buf: &mut [u8]) -> io::Result<usize> {
     }
 }
 
-/// The start of every line-protocol client: a [`Trace`] for `-v` and a connection, or
-/// the exit code after the reason was printed (`socklab: cannot connect to ...`).
+/// The start of every line-protocol client: a [`Trace`] for `-v` and a connection to
+/// the server of `service`, or the exit code after the reason was printed (`socklab:
+/// cannot connect to ...`).
 pub fn open_or_exit(
+    service: &str,
     host: &str,
     port: u16,
     verbose: u8,
@@ -80,6 +144,7 @@ pub fn open_or_exit(
     match connect(host, port, &trace) {
         Ok(s) => Ok((s, trace)),
         Err(e) => {
+            let e = e.serve_hint(service, host, port);
             eprintln!("socklab: {e}");
             Err(std::process::ExitCode::from(super::EXIT_CONNECT))
         }
@@ -105,13 +170,15 @@ pub fn connect_within(
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
         .unwrap_or(host);
-    let fail = |reason: String| ConnectError {
+    let fail = |reason: String, refused: bool| ConnectError {
         addr: addr.clone(),
         reason,
+        refused,
+        hint: None,
     };
     let candidates = (bare, port)
         .to_socket_addrs()
-        .map_err(|e| fail(describe(&e)))?;
+        .map_err(|e| fail(describe(&e), false))?;
     let mut last = None;
     for sock in candidates {
         match TcpStream::connect_timeout(&sock, timeout) {
@@ -126,10 +193,10 @@ pub fn connect_within(
             }
         }
     }
-    Err(fail(match last {
-        Some(e) => describe(&e),
-        None => "the name has no address".to_owned(),
-    }))
+    Err(match last {
+        Some(e) => fail(describe(&e), e.kind() == io::ErrorKind::ConnectionRefused),
+        None => fail("the name has no address".to_owned(), false),
+    })
 }
 
 /// The client side of §0's event log: with `-v`, one stderr line per connect, chunk
@@ -192,5 +259,47 @@ mod tests {
             assert_eq!(describe(&e), "connection refused");
         }
         assert_eq!(describe(&io::Error::other("Boom")), "boom");
+    }
+
+    #[test]
+    fn hint_adds_only_the_flags_that_differ_from_the_defaults() {
+        let start = "is the server running? start it with: socklab serve";
+        assert_eq!(
+            start_hint("echo", "127.0.0.1", 9090),
+            format!("{start} echo")
+        );
+        assert_eq!(
+            start_hint("quiz", "localhost", 31337),
+            format!("{start} quiz")
+        );
+        assert_eq!(
+            start_hint("files", "LOCALHOST", 9090),
+            format!("{start} files --port 9090")
+        );
+        assert_eq!(
+            start_hint("auth", "[::1]", 9092),
+            format!("{start} auth --host ::1")
+        );
+        assert_eq!(
+            start_hint("ident", "127.0.0.2", 9091),
+            format!("{start} ident --host 127.0.0.2")
+        );
+    }
+
+    #[test]
+    fn another_machine_must_listen_on_the_network() {
+        let there = "is the server running there? start it there with: socklab serve";
+        assert_eq!(
+            start_hint("echo", "192.168.69.1", 9090),
+            format!("{there} echo --host 0.0.0.0")
+        );
+        assert_eq!(
+            start_hint("chat", "lab.example", 9093),
+            format!("{there} chat --host 0.0.0.0")
+        );
+        assert_eq!(
+            start_hint("quiz", "2001:db8::1", 4000),
+            format!("{there} quiz --host :: --port 4000")
+        );
     }
 }

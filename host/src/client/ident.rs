@@ -43,7 +43,7 @@ pub fn run(args: &IdentClientArgs) -> ExitCode {
     let stream = match connect(&args.host, args.port, &trace) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("socklab: {e}");
+            eprintln!("socklab: {}", e.serve_hint("ident", &args.host, args.port));
             return ExitCode::from(super::EXIT_CONNECT);
         }
     };

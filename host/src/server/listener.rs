@@ -8,28 +8,48 @@ use mio::net::TcpListener;
 /// How many ports `--port-auto` tries, the requested one included.
 pub const PORT_AUTO_TRIES: u16 = 100;
 
-/// Why no port could be bound; its `Display` is the one-line message the user sees.
+/// Why no port could be bound; its `Display` is the one-line message the user sees,
+/// naming the service when the server has several (`cannot listen on 127.0.0.1:9090
+/// (echo): address already in use`).
 #[derive(Debug)]
 pub struct BindError {
     host: IpAddr,
     first: u16,
     last: u16,
     error: io::Error,
+    service: Option<&'static str>,
+}
+
+impl BindError {
+    /// Name the service whose socket this was.
+    pub fn service(mut self, name: &'static str) -> Self {
+        self.service = Some(name);
+        self
+    }
+
+    /// The port was taken (by another server), as opposed to not permitted or no such
+    /// address.
+    pub fn in_use(&self) -> bool {
+        self.error.kind() == io::ErrorKind::AddrInUse
+    }
+
+    /// `--port-auto` tried every port up to [`PORT_AUTO_TRIES`] and all were taken.
+    pub fn exhausted(&self) -> bool {
+        self.first != self.last
+    }
 }
 
 impl std::fmt::Display for BindError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let first = SocketAddr::new(self.host, self.first);
-        if self.first == self.last {
-            write!(f, "cannot listen on {first}: {}", describe(&self.error))
-        } else {
-            write!(
-                f,
-                "cannot listen on {first} nor on any port up to {}: {}",
-                self.last,
-                describe(&self.error)
-            )
+        write!(f, "cannot listen on {first}")?;
+        if self.first != self.last {
+            write!(f, " nor on any port up to {}", self.last)?;
         }
+        if let Some(name) = self.service {
+            write!(f, " ({name})")?;
+        }
+        write!(f, ": {}", describe(&self.error))
     }
 }
 
@@ -97,6 +117,7 @@ fn bind_with<T>(
         first: port,
         last,
         error: error.unwrap_or_else(|| io::Error::other("no port left to try")),
+        service: None,
     })
 }
 

@@ -71,20 +71,115 @@ pub struct Listen {
 /// Binding happens before anything is printed, so a failure leaves no half-started
 /// server behind and scripts never see a `listening on` line for a port that is not.
 pub fn run(listens: Vec<Listen>, opts: &Options, log: Logger) -> anyhow::Result<()> {
-    serve(listens, Vec::new(), opts, log)
+    let sockets: Vec<Socket> = listens
+        .iter()
+        .map(|l| Socket {
+            service: l.service.name(),
+            port: l.port,
+            udp: false,
+        })
+        .collect();
+    serve(bind(&sockets, opts)?, listens, Vec::new(), opts, log)
 }
 
-/// [`run`] with UDP services too (chat, §6): each UDP socket is bound with the TCP
-/// listeners, printed after them, and served by a loop thread of its own that stops
-/// with the others.
+/// §0's default ports, by service.
+pub const DEFAULT_PORTS: [(&str, u16); 6] = [
+    ("echo", 9090),
+    ("quiz", 31337),
+    ("files", 8020),
+    ("ident", 9091),
+    ("auth", 9092),
+    (chat::ChatService::NAME, chat::ChatService::DEFAULT_PORT),
+];
+
+/// The default port of `service` (one of [`DEFAULT_PORTS`]).
+pub fn default_port(service: &str) -> u16 {
+    DEFAULT_PORTS
+        .iter()
+        .find(|(name, _)| *name == service)
+        .map(|&(_, port)| port)
+        .unwrap_or_else(|| panic!("no default port for {service}"))
+}
+
+/// A socket a server is to listen on, known before its service is set up.
+#[derive(Debug, Clone, Copy)]
+pub struct Socket {
+    /// The service's name (`echo`), for messages.
+    pub service: &'static str,
+    /// The port asked for (`--port`, or the default).
+    pub port: u16,
+    /// UDP (chat), not TCP.
+    pub udp: bool,
+}
+
+/// Every socket of a server, bound and not yet served: what [`bind`] hands to [`serve`].
+pub struct Bound {
+    /// Service, port asked for, listener.
+    tcp: Vec<(&'static str, u16, mio::net::TcpListener)>,
+    udp: Vec<(&'static str, u16, mio::net::UdpSocket)>,
+}
+
+/// Bind every socket before the server sets anything up or says anything: a second
+/// `serve all` must fail on its first taken port without having touched the stores of
+/// the server that has it (the files folder's clean-up of unfinished uploads would
+/// delete that server's uploads in progress), logged a `server start` or printed a
+/// `listening on` line for a server that never runs.
+pub fn bind(sockets: &[Socket], opts: &Options) -> Result<Bound, listener::BindError> {
+    let mut bound = Bound {
+        tcp: Vec::new(),
+        udp: Vec::new(),
+    };
+    for s in sockets {
+        if s.udp {
+            let socket = listener::bind_udp(opts.host, s.port, opts.port_auto)
+                .map_err(|e| e.service(s.service))?;
+            bound.udp.push((s.service, s.port, socket));
+        } else {
+            let listener = listener::bind(opts.host, s.port, opts.port_auto)
+                .map_err(|e| e.service(s.service))?;
+            bound.tcp.push((s.service, s.port, listener));
+        }
+    }
+    Ok(bound)
+}
+
+/// Serve on what [`bind`] bound (TCP sockets in the order of `listens`, UDP ones in that
+/// of `datagrams`, chat) until a stop: print `listening on ...` for each socket (TCP
+/// first, then UDP) and run the loops; each UDP socket is served by a loop thread of
+/// its own that stops with the others.
 pub fn serve(
+    sockets: Bound,
     listens: Vec<Listen>,
     datagrams: Vec<chat::ChatListen>,
     opts: &Options,
     log: Logger,
 ) -> anyhow::Result<()> {
-    let mut names: Vec<&str> = listens.iter().map(|l| l.service.name()).collect();
-    names.extend(datagrams.iter().map(|_| chat::ChatService::NAME));
+    // What was bound must be what the services ask for: the same services, the same
+    // ports, in the same order.
+    let wanted: Vec<(&str, u16)> = listens
+        .iter()
+        .map(|l| (l.service.name(), l.port))
+        .chain(datagrams.iter().map(|d| (chat::ChatService::NAME, d.port)))
+        .collect();
+    let got: Vec<(&str, u16)> = sockets
+        .tcp
+        .iter()
+        .map(|&(name, port, _)| (name, port))
+        .chain(sockets.udp.iter().map(|&(name, port, _)| (name, port)))
+        .collect();
+    anyhow::ensure!(wanted == got, "bug: bound {got:?} for {wanted:?}");
+    let bound: Vec<_> = listens
+        .into_iter()
+        .zip(sockets.tcp)
+        .map(|(l, (_, _, listener))| (l.service, listener))
+        .collect();
+    let udp: Vec<_> = datagrams
+        .into_iter()
+        .zip(sockets.udp)
+        .map(|(d, (_, _, socket))| (d.service, socket))
+        .collect();
+    let mut names: Vec<&str> = bound.iter().map(|(s, _)| s.name()).collect();
+    names.extend(udp.iter().map(|_| chat::ChatService::NAME));
     log.event(
         "socklab",
         Pid,
@@ -95,18 +190,6 @@ pub fn serve(
         ),
     );
     raise_fd_limit(&log, opts.max_conns);
-    let mut bound = Vec::with_capacity(listens.len());
-    for l in listens {
-        let listener = listener::bind(opts.host, l.port, opts.port_auto)?;
-        bound.push((l.service, listener));
-    }
-    let mut udp = Vec::with_capacity(datagrams.len());
-    for d in datagrams {
-        udp.push((
-            d.service,
-            listener::bind_udp(opts.host, d.port, opts.port_auto)?,
-        ));
-    }
     let read_chunk = bound.iter().map(|(s, _)| s.chunk()).max().unwrap_or(1);
     let epoch = std::time::Instant::now();
     let mut polls = Vec::with_capacity(opts.threads);

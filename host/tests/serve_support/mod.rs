@@ -289,6 +289,25 @@ pub fn serve_all(extra: &[&str]) -> (Server, tempfile::TempDir) {
     (server, dir)
 }
 
+/// Raise this process's open-file limit to `need` (a test holding thousands of
+/// connections), or say why the test cannot run here: the hard limit is lower, or there
+/// is no /proc to measure the server with. Not a failure anywhere, CI included: the
+/// limit is the machine's, not something the test can be given.
+pub fn enough_fds(need: u64) -> socklab_tests::harness::Test {
+    let got = rlimit::increase_nofile_limit(need).unwrap_or(0);
+    if got < need {
+        return Err(socklab_tests::harness::Skip::because(format!(
+            "needs {need} open files; the hard limit here (ulimit -Hn) is {got}"
+        )));
+    }
+    if !std::path::Path::new("/proc/self/status").exists() {
+        return Err(socklab_tests::harness::Skip::because(
+            "no /proc to measure the server's memory with",
+        ));
+    }
+    Ok(())
+}
+
 /// Wait for `child` to exit by itself; kill it and fail the test after [`WAIT`].
 pub fn exit_within_wait(child: &mut Child, what: &str) -> ExitStatus {
     let start = Instant::now();

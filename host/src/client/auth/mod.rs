@@ -146,8 +146,10 @@ impl Passwords {
 
 fn open(server: &AuthClientArgs) -> Result<Conn, Fail> {
     let trace = Trace::new(server.verbose, &display_addr(&server.host, server.port));
-    let stream = connect(&server.host, server.port, &trace)
-        .map_err(|e| Fail(EXIT_CONNECT, e.to_string()))?;
+    let stream = connect(&server.host, server.port, &trace).map_err(|e| {
+        let e = e.serve_hint("auth", &server.host, server.port);
+        Fail(EXIT_CONNECT, e.to_string())
+    })?;
     Ok(Conn::open(stream, trace)?)
 }
 

@@ -47,17 +47,18 @@ pub struct EchoClientArgs {
     /// Server port.
     #[arg(long, default_value_t = 9090)]
     pub port: u16,
-    /// Send and receive §7 frames instead of raw bytes: one frame per line.
+    /// Send and receive length-prefixed frames (4-byte big-endian length, then the
+    /// payload) instead of raw bytes: one frame per line.
     #[arg(long)]
     pub framed: bool,
     /// Largest frame payload sent or accepted with --framed, in bytes.
-    #[arg(long, default_value_t = socklab_core::frame::DEFAULT_MAX_FRAME)]
+    #[arg(long, value_name = "BYTES", default_value_t = socklab_core::frame::DEFAULT_MAX_FRAME)]
     pub max_frame: u32,
 }
 
 /// Run the client; returns the process exit code.
 pub fn run(args: &EchoClientArgs, verbose: u8) -> ExitCode {
-    let (stream, trace) = match open_or_exit(&args.host, args.port, verbose) {
+    let (stream, trace) = match open_or_exit("echo", &args.host, args.port, verbose) {
         Ok(c) => c,
         Err(code) => return code,
     };

@@ -107,7 +107,7 @@ pub fn run(args: &FilesClientArgs) -> ExitCode {
             }
         },
     };
-    let (stream, trace) = match open_or_exit(&args.host, args.port, args.verbose) {
+    let (stream, trace) = match open_or_exit("files", &args.host, args.port, args.verbose) {
         Ok(c) => c,
         Err(code) => return code,
     };

@@ -45,8 +45,8 @@ pub struct Exchange {
 impl Exchange {
     /// Connect to the URL's server and send the request.
     pub fn open(url: &Url, timeout: Duration, trace: Trace) -> Result<Exchange, GetError> {
-        let stream =
-            connect_within(&url.host, url.port, timeout, &trace).map_err(GetError::Connect)?;
+        let stream = connect_within(&url.host, url.port, timeout, &trace)
+            .map_err(|e| GetError::Connect(e.running_hint()))?;
         let _ = stream.set_read_timeout(Some(timeout));
         let _ = stream.set_write_timeout(Some(timeout));
         let request = format!(

@@ -9,8 +9,10 @@
 //!
 //! The body is streamed (never held whole in memory) to stdout, or with `-o FILE` to a
 //! temporary file renamed into place once complete (see [`output`]). Only a 2xx body is
-//! written: for any other final status the head is still printed with `-i`, the body is
-//! not, and the exit status says why.
+//! written to `-o FILE` or, without `-i`, to stdout, so a script never takes an error
+//! page for the page it asked for; the message on stderr says the status and that a
+//! body was not shown. With `-i` the whole answer is shown on stdout, head and body, as
+//! `curl -i` does, since an error page often says why. The exit status is 3 either way.
 
 mod fetch;
 pub mod output;
@@ -41,23 +43,29 @@ pub const MAX_REDIRECTS: usize = 5;
 const AFTER_HELP: &str = "\
 Exit status:
   0  the server answered 2xx and the whole body arrived
-  1  the transfer failed: malformed response, body cut short (\"connection closed after
-     N of M bytes\"), I/O error, or FILE cannot be written
-  2  the server cannot be reached (name lookup or connect failed); also bad arguments
-  3  the final answer was not 2xx (a 3xx without -L counts): \"404 Not Found from URL\"
+  1  the transfer failed: malformed response, body cut short (\"connection closed
+     after N of M bytes\"), I/O error, or FILE cannot be written
+  2  the server cannot be reached (name lookup or connect failed); bad arguments
+  3  the final answer was not 2xx (a 3xx without -L counts): \"404 Not Found from
+     URL\"
   4  timed out: no data for --timeout seconds
   5  more than 5 redirects with -L
-  6  the URL cannot be fetched: malformed, or https:// (not supported) or another scheme
+  6  the URL cannot be fetched: malformed, https:// (no TLS), another scheme
 
--o FILE writes to a temporary file beside FILE and renames it once the body is complete,
-so a failed download never leaves a partial FILE. -o - means standard output. With -i
-the head (of every response, when -L follows redirects) goes to standard output.
+-o FILE writes to a temporary file beside FILE and renames it once the body is
+complete, so a failed download never leaves a partial FILE. -o - means standard
+output. With -i the head (of every response, when -L follows redirects) goes to
+standard output. The body of an answer that is not 2xx (an error page) is shown
+only with -i, on standard output after its head, and never written to -o FILE.
 
 Examples:
-  socklab get http://127.0.0.1:8000/                  print a page
-  socklab get -i http://example.com/                  status line and headers first
-  socklab get -L -o page.html http://example.com/a    follow redirects, save to a file
-  socklab get 'http://[::1]:8080/x?q=1' --timeout 5   IPv6, give up after 5 s of silence";
+  socklab get http://127.0.0.1:8000/             print a page
+  socklab get -i http://example.com/             status line and headers first
+  socklab get -L -o page.html http://example.com/a
+                                                 follow redirects, save the page
+  socklab get 'http://[::1]:8080/x?q=1' --timeout 5
+                                                 IPv6, 5 s of silence at most
+  socklab get -i http://127.0.0.1:8000/missing   a 404 page, head and body";
 
 /// Flags of `socklab get`.
 #[derive(Debug, Clone, clap::Args)]
@@ -168,12 +176,32 @@ fn get(args: &GetArgs) -> Result<(), GetError> {
             continue;
         }
         if !(200..300).contains(&head.code) {
-            return Err(GetError::Status(match &head.location {
-                Some(l) if is_redirect(head.code) && !args.location => {
-                    format!("{status} (redirect to {l}; -L follows it)")
+            let redirect = match &head.location {
+                Some(l) if is_redirect(head.code) && !args.location => Some(l),
+                _ => None,
+            };
+            let mut status = match redirect {
+                Some(l) => format!("{status} (redirect to {l}; -L follows it)"),
+                None => status,
+            };
+            if args.include {
+                // The whole answer, as `curl -i` shows it: an error page often says why.
+                let mut sink = Sink::open(None).map_err(GetError::Failed)?;
+                ex.copy_body(head.body, &mut sink)?;
+                sink.finish().map_err(GetError::Failed)?;
+            } else if redirect.is_none() {
+                // Not read (a stalled server must not delay the answer), only mentioned.
+                match head.body {
+                    BodyKind::Length(0) | BodyKind::None => {}
+                    BodyKind::Length(n) => {
+                        status.push_str(&format!(" (its {n}-byte body is not shown; -i shows it)"));
+                    }
+                    BodyKind::Chunked | BodyKind::ToClose => {
+                        status.push_str(" (-i shows its body, if any)");
+                    }
                 }
-                _ => status,
-            }));
+            }
+            return Err(GetError::Status(status));
         }
         let mut sink = Sink::open(args.output.as_deref()).map_err(GetError::Failed)?;
         let len = ex.copy_body(head.body, &mut sink)?;

@@ -46,7 +46,7 @@ pub struct QuizClientArgs {
 
 /// Run the client; exit code 0 on a win, 1 otherwise.
 pub fn run(args: &QuizClientArgs, verbose: u8) -> ExitCode {
-    let (stream, trace) = match open_or_exit(&args.host, args.port, verbose) {
+    let (stream, trace) = match open_or_exit("quiz", &args.host, args.port, verbose) {
         Ok(c) => c,
         Err(code) => return code,
     };
