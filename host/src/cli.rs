@@ -406,8 +406,8 @@ fn command_wrapped_at(width: Option<usize>) -> clap::Command {
         let heading = styles.get_header();
         let text = format!(
             "{heading}Options every server takes{heading:#} (after the service's name; \
-             `all` takes no --port; `chat`, a UDP service, only --host, --port, --port-auto \
-             and the log flags):\n{}\n\n{SERVE_EXAMPLES}",
+             `all` takes no --port):\n{}\n\n`serve chat` (UDP: no connections) takes only --host, \
+             --port, --port-auto and the log flags.\n\n{SERVE_EXAMPLES}",
             common.ansi().to_string().trim_end()
         );
         serve.after_help(clap::builder::StyledStr::from(text))
