@@ -299,9 +299,27 @@ fn stop_gives_up_on_a_client_that_never_reads() {
     w.set_write_timeout(Some(std::time::Duration::from_millis(300)))
         .unwrap();
     // Fill every buffer between us and the server until our writes time out: from
-    // then on the server owes output it cannot deliver.
+    // then on the server owes output it cannot deliver. One timeout may only mean the
+    // server was not scheduled for 300 ms on a busy machine, so the buffers count as
+    // full only after three timeouts in a row with pauses between them (the server
+    // would have read during a pause if it could). Bounded: 2,000 blocks is 128 MiB.
     let block = vec![b'y'; 64 * 1024];
-    while w.write_all(&block).is_ok() {}
+    let mut timeouts = 0;
+    for _ in 0..2_000 {
+        if w.write(&block).is_ok() {
+            timeouts = 0;
+            continue;
+        }
+        timeouts += 1;
+        if timeouts == 3 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    assert_eq!(
+        timeouts, 3,
+        "the server kept reading 128 MiB it could not echo"
+    );
     server.interrupt();
     let status = server.wait_exit();
     assert!(status.success(), "{status:?}");
