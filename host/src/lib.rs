@@ -15,5 +15,6 @@ pub mod cli;
 pub mod client;
 pub mod framing;
 pub mod log;
+pub mod os_error;
 pub mod pool;
 pub mod server;
