@@ -9,8 +9,11 @@
 //! * [`pool`] — worker threads for blocking work (disk writes, Argon2), woken back into
 //!   the loop.
 //! * [`log`] — §0's event log, shared by every server.
+//! * [`atomic_file`], [`os_error`] — replacing a file durably; OS errors in words, for
+//!   clients and servers alike.
 //! * [`cli`] — argument parsing and dispatch.
 
+pub mod atomic_file;
 pub mod cli;
 pub mod client;
 pub mod framing;
