@@ -394,7 +394,7 @@ impl Server {
         } = conn;
         let slot = self.conns.vacant();
         // Before the first drive, which is what may start work on another thread.
-        wake.bind(self.shared.clone(), self.me, slot);
+        wake.bind(self.shared.woken(self.me), slot);
         let token = Token(CONN_BASE + slot);
         match Conn::new(
             stream,
