@@ -15,15 +15,7 @@ impl<const N: usize> Echo<N> {
         let upper = self.config.upper;
         let mut used = 0;
         while used < input.len() && self.close.is_none() {
-            let Mode::Raw {
-                held,
-                held_len,
-                sent,
-                candidate,
-            } = &mut self.mode
-            else {
-                unreachable!()
-            };
+            let (held, held_len, sent, candidate) = raw(&mut self.mode);
             let rest = &input[used..];
             if !*candidate {
                 // Bulk path: copy through the next LF (or as much as fits).
@@ -58,15 +50,7 @@ impl<const N: usize> Echo<N> {
                     // after a pause stays sent).
                     return input.len();
                 }
-                let Mode::Raw {
-                    held,
-                    held_len,
-                    sent,
-                    ..
-                } = &mut self.mode
-                else {
-                    unreachable!()
-                };
+                let (held, held_len, sent, _) = raw(&mut self.mode);
                 Self::emit(&mut self.out, upper, &held[hs..hl]);
                 Self::emit(&mut self.out, upper, b"\n");
                 *held_len = 0;
@@ -77,22 +61,12 @@ impl<const N: usize> Echo<N> {
             line[..hl].copy_from_slice(&held[..hl]);
             line[hl] = b;
             if hl < HOLD && self.is_command_prefix(&line[..=hl]) {
-                let Mode::Raw { held, held_len, .. } = &mut self.mode else {
-                    unreachable!()
-                };
+                let (held, held_len, _, _) = raw(&mut self.mode);
                 held[hl] = b;
                 *held_len += 1;
             } else {
                 Self::emit(&mut self.out, upper, &line[hs..=hl]);
-                let Mode::Raw {
-                    held_len,
-                    sent,
-                    candidate,
-                    ..
-                } = &mut self.mode
-                else {
-                    unreachable!()
-                };
+                let (_, held_len, sent, candidate) = raw(&mut self.mode);
                 *held_len = 0;
                 *sent = 0;
                 *candidate = false;
@@ -103,4 +77,18 @@ impl<const N: usize> Echo<N> {
         }
         used
     }
+}
+
+/// Raw mode's state as `(held, held_len, sent, candidate)`; called in raw mode only.
+fn raw(mode: &mut Mode) -> (&mut [u8; HOLD], &mut u8, &mut u8, &mut bool) {
+    let Mode::Raw {
+        held,
+        held_len,
+        sent,
+        candidate,
+    } = mode
+    else {
+        unreachable!()
+    };
+    (held, held_len, sent, candidate)
 }
