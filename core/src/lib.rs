@@ -4,20 +4,26 @@
 //! Nothing in this crate touches a socket, a clock, a file or the heap. A frontend (std
 //! sockets in `socklab`, smoltcp in `socklab-embedded`) feeds a [`Session`] what arrived
 //! and the current [`Instant`], and copies out what the session wants sent. That is what
-//! lets the same code answer `nc` on a PC and run in 64 KiB of RAM on a Cortex-M.
+//! lets the same code answer `nc` on a PC and run on a Cortex-M board with no heap.
 //!
 //! The wire formats are fixed by `PROTOCOLS.md`; each module names the section it
 //! implements.
 //!
-//! * [`line`] — §0 line rules: LF-terminated, CR dropped, 1024-byte limit, UTF-8.
+//! * [`line`](mod@line) — §0 line rules: LF-terminated, CR dropped, 1024-byte limit, UTF-8.
 //! * [`frame`] — §7 length-prefixed frames.
 //! * [`http`] — §8 HTTP/1.x response heads, body framing and chunked decoding.
-//! * [`session`] — the one shape every service has, plus the idle-timeout wrapper.
-//! * [`echo`] — §1, [`quiz`] — §2, [`files`] — §3, [`auth`] — §5.
-//! * [`ident`] — §4, [`chat`] — §6 (a UDP server state machine, datagrams in and out).
+//! * [`session`] — the one shape every TCP service has, plus the idle-timeout wrapper.
+//! * [`echo`] — §1, [`quiz`] — §2, [`files`] — §3, [`ident`] — §4, [`auth`] — §5: each a
+//!   [`Session`].
+//! * [`chat`] — §6, deliberately not a [`Session`]: UDP has no connection, so chat is
+//!   one state machine for the whole server, datagrams in and out (a datagram endpoint,
+//!   as quinn's `Endpoint` sits beside its `Connection`s).
 //! * [`service`] — §0's table: every service's name, default port and transport.
 //! * [`text`] — the characters §3, §4 and §6 keep out of names and chat text.
 //! * [`rng`] — the random source services draw from, and a portable seeded generator.
+//! * [`checksum`] — §3's crc32, with a small-flash and a fast backend.
+//! * [`outbuf`] — the bounded queue of bytes a session owes its peer.
+//! * [`time`] — milliseconds on the frontend's clock, passed into every call.
 #![no_std]
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]

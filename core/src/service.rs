@@ -1,9 +1,9 @@
 //! The services of PROTOCOLS.md §0 by name: one table that every frontend reads.
 //!
-//! A service's name and default port used to be written in three places (the PC
-//! servers, the PC clients' flag defaults and the firmware's configuration); a port
-//! changed in one would have left a client knocking at the wrong door. Frontends take
-//! them from here instead, and the tests compare this table with §0's.
+//! The PC servers, the PC clients' flag defaults and the firmware's configuration all
+//! take a service's name and default port from here, so a port changed in one place
+//! cannot leave a client knocking at the wrong door; the tests compare this table with
+//! §0's.
 
 /// How a service is reached.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,7 @@
-//! The one shape every service has.
+//! The one shape every TCP service has.
 //!
-//! A [`Session`] is one conversation (a TCP connection; for UDP chat, the whole server).
-//! It is the quinn-proto `Connection` shape cut down to what these protocols need:
+//! A [`Session`] is one conversation: one TCP connection, from its first byte to its
+//! close. It is the quinn-proto `Connection` shape cut down to what these protocols need:
 //!
 //! * input: [`handle_input`](Session::handle_input), [`handle_eof`](Session::handle_eof),
 //!   [`handle_timeout`](Session::handle_timeout) — what happened, with the time it
@@ -22,6 +22,13 @@
 //!
 //! Sessions never block, allocate, or read a clock, so the same value runs under mio on
 //! a PC, under smoltcp on a board, and in a test that steps simulated time.
+//!
+//! UDP chat (§6) is deliberately not a `Session`: it has no connection, no byte stream
+//! and no EOF, but one table of members fed datagrams from many addresses. It is a
+//! datagram endpoint beside the sessions, as quinn's `Endpoint` sits beside its
+//! `Connection`s: [`ChatServer`](crate::chat::ChatServer) keeps the same sans-IO rules
+//! (time passed in, bounded output drained by polling) with datagram-shaped calls
+//! (`handle_datagram(now, from, bytes)`, `poll_transmit`).
 
 use crate::time::{Duration, Instant, earliest};
 
@@ -309,8 +316,8 @@ impl<S: Session> Session for Idle<S> {
 
     /// `Timeout` wins once the idle timer expired: the inner session never learns of
     /// the expiry, so a later EOF could otherwise close it as `PeerClosed` and change a
-    /// reason that must never change (found by the `echo_session` fuzz target). Expiry
-    /// only happens while the inner session is open, so no earlier reason is hidden.
+    /// reason that must never change (FUZZING.md, bug 1). Expiry only happens while the
+    /// inner session is open, so no earlier reason is hidden.
     fn close_reason(&self) -> Option<CloseReason> {
         if self.expired {
             Some(CloseReason::Timeout)

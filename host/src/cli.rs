@@ -618,7 +618,7 @@ impl FilesFlags {
             format!(
                 "cannot use {} as the files folder: {}",
                 self.dir.display(),
-                server::listener::describe(&e)
+                crate::os_error::describe(&e)
             )
         })?;
         let pool = Pool::new("socklab-io", server::files::WORKERS)
@@ -680,7 +680,7 @@ fn open_ident(
         format!(
             "cannot read the ident table {}: {}",
             path.display(),
-            server::listener::describe(&e)
+            crate::os_error::describe(&e)
         )
     })?;
     let svc = IdentService::new(Arc::new(db.with_max_names(max_names)), idle)
@@ -940,7 +940,7 @@ fn serve(cmd: ServeCommand) -> ExitCode {
         Some(path) => match Logger::file(level, path) {
             Ok(l) => l,
             Err(e) => {
-                let why = server::listener::describe(&e);
+                let why = crate::os_error::describe(&e);
                 eprintln!("socklab: cannot open log file {}: {why}", path.display());
                 return ExitCode::FAILURE;
             }

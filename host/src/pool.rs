@@ -1,5 +1,5 @@
-//! A small pool of worker threads for work that may block: disk I/O for the files
-//! service today, password hashing (Argon2) for auth later.
+//! A small pool of worker threads for work that may block: the files service's disk
+//! I/O, auth's password hashing (Argon2) and saves, ident's name store.
 //!
 //! The event loop must never block, so a service hands such work to the pool as a
 //! closure and goes on serving everyone else. The pool knows nothing about results or

@@ -67,7 +67,7 @@ pub fn man(args: &ManArgs) -> ExitCode {
                 eprintln!(
                     "socklab: cannot write the manual pages to {}: {}",
                     dir.display(),
-                    crate::client::conn::describe(&e)
+                    crate::os_error::describe(&e)
                 );
                 ExitCode::FAILURE
             }
@@ -199,7 +199,7 @@ fn write_stdout(bytes: &[u8]) -> ExitCode {
         Err(e) => {
             eprintln!(
                 "socklab: cannot write to standard output: {}",
-                crate::client::conn::describe(&e)
+                crate::os_error::describe(&e)
             );
             ExitCode::FAILURE
         }

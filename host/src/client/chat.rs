@@ -39,7 +39,8 @@ use std::time::{Duration, Instant};
 use socklab_core::chat::{Command, MAX_DATAGRAM, Reply, parse_reply, valid_nick};
 use socklab_core::text::{is_invisible, is_unsafe};
 
-use super::conn::{Trace, describe, display_addr};
+use super::conn::{Trace, display_addr};
+use crate::os_error::describe;
 
 /// Flags of `socklab chat`.
 #[derive(Debug, Clone, clap::Args)]

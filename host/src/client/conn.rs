@@ -7,6 +7,8 @@ use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::os_error::describe;
+
 /// Per-address connect timeout. Without one, a name whose first address silently drops
 /// packets (a dead IPv6 route, a firewalled host) would hang for the OS default of
 /// minutes before the next address is tried.
@@ -18,21 +20,6 @@ pub fn display_addr(host: &str, port: u16) -> String {
         format!("[{host}]:{port}")
     } else {
         format!("{host}:{port}")
-    }
-}
-
-/// An OS error as a short lowercase phrase: `connection refused`, not
-/// `Connection refused (os error 111)`, so it reads well after a colon.
-pub fn describe(err: &io::Error) -> String {
-    let text = err.to_string();
-    let text = match text.rfind(" (os error ") {
-        Some(i) => &text[..i],
-        None => &text,
-    };
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(first) => first.to_lowercase().chain(chars).collect(),
-        None => text.to_owned(),
     }
 }
 
@@ -250,15 +237,6 @@ mod tests {
         assert_eq!(display_addr("127.0.0.1", 9090), "127.0.0.1:9090");
         assert_eq!(display_addr("::1", 9090), "[::1]:9090");
         assert_eq!(display_addr("localhost", 1), "localhost:1");
-    }
-
-    #[test]
-    fn os_errors_read_as_phrases() {
-        let e = io::Error::from_raw_os_error(111);
-        if cfg!(target_os = "linux") {
-            assert_eq!(describe(&e), "connection refused");
-        }
-        assert_eq!(describe(&io::Error::other("Boom")), "boom");
     }
 
     #[test]

@@ -15,7 +15,8 @@ use std::time::Duration;
 
 use socklab_core::ident::QUESTION;
 
-use super::conn::{Trace, connect, describe, display_addr};
+use super::conn::{Trace, connect, display_addr};
+use crate::os_error::describe;
 
 /// Flags of `socklab ident`.
 #[derive(Debug, Clone, clap::Args)]

@@ -1,6 +1,6 @@
 //! Small I/O helpers shared by the clients.
 
-use super::conn::describe;
+use crate::os_error::describe;
 use std::io::{self, BufRead, Read};
 
 /// An I/O error with what we were doing when it happened, e.g.

@@ -320,7 +320,7 @@ impl Server {
                         let what = format_args!(
                             "accept failed: {} (open connections are still served; \
                              retrying quietly until it works)",
-                            super::listener::describe(&e)
+                            crate::os_error::describe(&e)
                         );
                         self.log.error(name, addr, what);
                     }
@@ -394,7 +394,7 @@ impl Server {
         } = conn;
         let slot = self.conns.vacant();
         // Before the first drive, which is what may start work on another thread.
-        wake.bind(self.shared.clone(), self.me, slot);
+        wake.bind(self.shared.woken(self.me), slot);
         let token = Token(CONN_BASE + slot);
         match Conn::new(
             stream,
@@ -449,7 +449,7 @@ impl Server {
                 let what = match (reason, err, conn.close_detail()) {
                     (CloseReason::Reset, Some(e), _) if !is_reset(&e) => format!(
                         "client disconnected (reset: {})",
-                        super::listener::describe(&e)
+                        crate::os_error::describe(&e)
                     ),
                     (_, _, Some(detail)) => format!("client disconnected ({reason}: {detail})"),
                     _ => format!("client disconnected ({reason})"),

@@ -10,12 +10,12 @@
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use mio::Waker;
 use socklab_core::{Duration, Session};
 
-use super::wake::Wake;
+use super::wake::{Wake, Woken};
 
 /// A connection on its way from the accepting loop to the loop that will serve it.
 pub struct Handoff {
@@ -38,8 +38,8 @@ pub struct Handoff {
 struct Inbox {
     queue: Mutex<Vec<Handoff>>,
     /// Slots of connections whose work on another thread finished ([`Wake`]).
-    woken: Mutex<Vec<usize>>,
-    waker: Waker,
+    woken: Arc<Woken>,
+    waker: Arc<Waker>,
 }
 
 /// State shared by every loop of the process.
@@ -70,10 +70,14 @@ impl Shared {
             drain,
             inboxes: wakers
                 .into_iter()
-                .map(|waker| Inbox {
-                    queue: Mutex::new(Vec::new()),
-                    woken: Mutex::new(Vec::new()),
-                    waker,
+                .enumerate()
+                .map(|(i, waker)| {
+                    let waker = Arc::new(waker);
+                    Inbox {
+                        queue: Mutex::new(Vec::new()),
+                        woken: Arc::new(Woken::new(i, waker.clone())),
+                        waker,
+                    }
                 })
                 .collect(),
             stop_wakers: Mutex::new(Vec::new()),
@@ -128,28 +132,15 @@ impl Shared {
         )
     }
 
-    /// Ask loop `to` to drive connection `slot` again (work for it finished elsewhere).
-    pub fn wake_conn(&self, to: usize, slot: usize) {
-        let inbox = &self.inboxes[to];
-        let first = {
-            let mut woken = inbox.woken.lock().unwrap_or_else(PoisonError::into_inner);
-            woken.push(slot);
-            woken.len() == 1
-        };
-        // One wake-up per batch: the loop takes the whole list at once.
-        if first {
-            let _ = inbox.waker.wake();
-        }
+    /// Loop `me`'s list of woken connections, for binding a [`Wake`] to one of its
+    /// slots.
+    pub fn woken(&self, me: usize) -> Arc<Woken> {
+        self.inboxes[me].woken.clone()
     }
 
     /// Slots woken on loop `me` since it last looked.
     pub fn take_woken(&self, me: usize) -> Vec<usize> {
-        std::mem::take(
-            &mut *self.inboxes[me]
-                .woken
-                .lock()
-                .unwrap_or_else(PoisonError::into_inner),
-        )
+        self.inboxes[me].woken.take()
     }
 
     /// `--drain-timeout`.

@@ -5,6 +5,8 @@ use std::net::{IpAddr, SocketAddr};
 
 use mio::net::TcpListener;
 
+use crate::os_error::describe;
+
 /// How many ports `--port-auto` tries, the requested one included.
 pub const PORT_AUTO_TRIES: u16 = 100;
 
@@ -49,27 +51,21 @@ impl std::fmt::Display for BindError {
         if let Some(name) = self.service {
             write!(f, " ({name})")?;
         }
-        write!(f, ": {}", describe(&self.error))
+        write!(f, ": {}", bind_reason(&self.error))
     }
 }
 
 impl std::error::Error for BindError {}
 
-/// An OS error in the words of a person, without the `(os error 98)` suffix.
-pub fn describe(e: &io::Error) -> String {
+/// Why a bind failed, in the words of a person. `EADDRNOTAVAIL` gets its meaning for a
+/// listener spelled out (the OS says "cannot assign requested address"); everything
+/// else reads as anywhere else.
+fn bind_reason(e: &io::Error) -> String {
     match e.kind() {
-        io::ErrorKind::AddrInUse => "address already in use".into(),
         io::ErrorKind::AddrNotAvailable => {
             "address not available (it is not an address of this machine)".into()
         }
-        io::ErrorKind::PermissionDenied => "permission denied".into(),
-        _ => {
-            let s = e.to_string();
-            match s.find(" (os error") {
-                Some(i) => s[..i].to_lowercase(),
-                None => s,
-            }
-        }
+        _ => describe(e),
     }
 }
 

@@ -18,8 +18,8 @@ use super::wake::Wake;
 /// Each connection owns its session inline, so this is most of an idle connection's
 /// memory. 1 KiB equals the default `--chunk`, so one read is answered by one pass
 /// through the session, and the loop gathers several passes into one `write`, so a
-/// bigger queue buys no speed while 2 KiB raised 10,000 idle connections from about 16
-/// to 26 MiB RSS. BENCHMARKS.md has the reproducible memory and throughput figures.
+/// bigger queue buys no speed and costs every idle connection what it adds
+/// (BENCHMARKS.md, "Figures behind constants in the code").
 pub const ECHO_QUEUE: usize = 1024;
 
 /// A service the event loop can serve on a listener.

@@ -5,19 +5,56 @@
 //! The session is opened by the accepting loop before it is known which loop and slot
 //! will serve it, so a [`Wake`] starts unbound and the serving loop binds it when it
 //! installs the connection, before driving it for the first time (nothing can be
-//! waiting for a wake-up before that). Wake-ups travel through the loop's inbox in
-//! [`Shared`](super::handoff::Shared), sharing its one `mio::Waker`. A slot that outlived
-//! its connection (reused since) only gets one extra drive, which is harmless: driving a
-//! connection is always safe.
+//! waiting for a wake-up before that). Wake-ups go to the serving loop's [`Woken`]
+//! list, which shares that loop's one `mio::Waker` with its inbox of handed-off
+//! connections. A slot that outlived its connection (reused since) only gets one extra
+//! drive, which is harmless: driving a connection is always safe.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use super::handoff::Shared;
+use mio::Waker;
+
+/// One loop's connections whose work on another thread finished since the loop last
+/// looked, by slot.
+pub struct Woken {
+    slots: Mutex<Vec<usize>>,
+    waker: Arc<Waker>,
+    loop_index: usize,
+}
+
+impl Woken {
+    /// An empty list for loop `loop_index`, woken through `waker`.
+    pub fn new(loop_index: usize, waker: Arc<Waker>) -> Woken {
+        Woken {
+            slots: Mutex::new(Vec::new()),
+            waker,
+            loop_index,
+        }
+    }
+
+    /// Ask the loop to drive connection `slot` again.
+    pub fn push(&self, slot: usize) {
+        let first = {
+            let mut slots = self.slots.lock().unwrap_or_else(PoisonError::into_inner);
+            slots.push(slot);
+            slots.len() == 1
+        };
+        // One wake-up per batch: the loop takes the whole list at once. A failed wake
+        // means the loop's poll is gone (it exited), and then nobody is left to drive.
+        if first {
+            let _ = self.waker.wake();
+        }
+    }
+
+    /// The slots woken since the last call.
+    pub fn take(&self) -> Vec<usize> {
+        std::mem::take(&mut *self.slots.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+}
 
 #[derive(Clone)]
 struct Target {
-    shared: Arc<Shared>,
-    loop_index: usize,
+    woken: Arc<Woken>,
     slot: usize,
 }
 
@@ -30,7 +67,7 @@ pub struct Wake {
 impl std::fmt::Debug for Wake {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self.target.get() {
-            Some(t) => write!(f, "Wake(loop {}, slot {})", t.loop_index, t.slot),
+            Some(t) => write!(f, "Wake(loop {}, slot {})", t.woken.loop_index, t.slot),
             None => f.write_str("Wake(unbound)"),
         }
     }
@@ -42,20 +79,16 @@ impl Wake {
         Wake::default()
     }
 
-    /// Tie this handle (and its clones) to `slot` of loop `loop_index`.
-    pub fn bind(&self, shared: Arc<Shared>, loop_index: usize, slot: usize) {
-        let _ = self.target.set(Target {
-            shared,
-            loop_index,
-            slot,
-        });
+    /// Tie this handle (and its clones) to `slot` of the loop that owns `woken`.
+    pub fn bind(&self, woken: Arc<Woken>, slot: usize) {
+        let _ = self.target.set(Target { woken, slot });
     }
 
     /// Ask the serving loop to drive this connection again. Safe from any thread; does
     /// nothing before [`bind`](Self::bind).
     pub fn wake(&self) {
         if let Some(t) = self.target.get() {
-            t.shared.wake_conn(t.loop_index, t.slot);
+            t.woken.push(t.slot);
         }
     }
 }

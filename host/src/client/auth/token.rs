@@ -1,11 +1,13 @@
 //! The saved token: `$XDG_CONFIG_HOME/socklab/token` (`~/.config/socklab/token` on
 //! Linux, the platform's config folder elsewhere), mode 0600 in a 0700 folder, written
-//! atomically (temporary, fsync, rename), so a crash never leaves half a token and no
-//! other user can read it. It is the "cookie" `whoami`, `logout` and `passwd` send.
+//! atomically ([`atomic_file`](crate::atomic_file)), so a crash never leaves half a
+//! token and no other user can read it. It is the "cookie" `whoami`, `logout` and
+//! `passwd` send.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::ffi::OsStr;
+use std::fs;
+use std::io;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::PathBuf;
 
 use zeroize::Zeroizing;
@@ -25,25 +27,13 @@ pub fn save(token: &str) -> io::Result<PathBuf> {
         .recursive(true)
         .mode(0o700)
         .create(dir)?;
-    let tmp = dir.join(format!(".token-{}", std::process::id()));
-    // A leftover temporary could have other permissions; `create_new` guarantees the
-    // file we write was made 0600 by us.
-    let _ = fs::remove_file(&tmp);
-    let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&tmp)?;
-        f.write_all(format!("{token}\n").as_bytes())?;
-        f.sync_all()?;
-        fs::rename(&tmp, &file)?;
-        File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result.map(|()| file)
+    crate::atomic_file::write(
+        &file,
+        format!("{token}\n").as_bytes(),
+        0o600,
+        OsStr::new(".token-"),
+    )?;
+    Ok(file)
 }
 
 /// The saved token, `Ok(None)` when there is none.

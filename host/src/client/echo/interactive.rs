@@ -5,9 +5,10 @@
 //! while the person is still thinking, without any platform-specific polling of the
 //! terminal.
 
-use crate::client::conn::{Trace, describe};
+use crate::client::conn::Trace;
 use crate::client::stdio::{context, read_line};
 use crate::framing::FramedExt;
+use crate::os_error::describe;
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpStream};
 use std::sync::mpsc;

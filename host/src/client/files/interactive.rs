@@ -61,7 +61,7 @@ pub fn run(conn: &mut Conn, show: bool) -> io::Result<()> {
             Err(e) => eprintln!(
                 "cannot use {}: {}",
                 p.display(),
-                crate::client::conn::describe(&e)
+                crate::os_error::describe(&e)
             ),
         }
     };

@@ -185,7 +185,7 @@ fn send_payload(conn: &mut Conn, file: File, size: u64, pb: &ProgressBar) -> io:
             if let Ok(ServerLine::Err { code, text }) = conn.reply() {
                 return Err(refused(code, text));
             }
-            let why = crate::client::conn::describe(&e);
+            let why = crate::os_error::describe(&e);
             return Err(io::Error::new(
                 e.kind(),
                 format!(
@@ -274,7 +274,7 @@ fn receive(
             Err(e) => {
                 let why = match e.kind() {
                     io::ErrorKind::UnexpectedEof => "the server closed it".to_owned(),
-                    _ => crate::client::conn::describe(&e),
+                    _ => crate::os_error::describe(&e),
                 };
                 return Err(io::Error::new(
                     e.kind(),

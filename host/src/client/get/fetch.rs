@@ -4,7 +4,8 @@
 use super::GetError;
 use super::output::Sink;
 use super::url::Url;
-use crate::client::conn::{Trace, connect_within, describe};
+use crate::client::conn::{Trace, connect_within};
+use crate::os_error::describe;
 use socklab_core::Status;
 use socklab_core::http::{
     BodyKind, Chunk, ChunkedDecoder, EMPTY_HEADER, HeadError, MAX_HEAD, MAX_HEADERS, parse_response,

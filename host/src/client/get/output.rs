@@ -6,7 +6,7 @@
 //! removes the temporary file, so FILE is either the complete new body or whatever it
 //! was before: never half a file that looks like a success.
 
-use crate::client::conn::describe;
+use crate::os_error::describe;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};

@@ -4,7 +4,8 @@
 //! line is printed before the answer it provokes, so the transcript interleaves exactly
 //! as the conversation did, however the server's bytes were cut into reads.
 
-use crate::client::conn::{Trace, describe, recv};
+use crate::client::conn::{Trace, recv};
+use crate::os_error::describe;
 use socklab_core::Session;
 use socklab_core::line::MAX_LINE;
 use socklab_core::quiz::{Outcome, Player};

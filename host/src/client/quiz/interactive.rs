@@ -3,8 +3,9 @@
 //! Typed lines go to the server from a thread of their own, so the server's `> Time is
 //! up!` is shown the moment it arrives even while nobody is typing.
 
-use crate::client::conn::{Trace, describe, recv};
+use crate::client::conn::{Trace, recv};
 use crate::client::stdio::read_line;
+use crate::os_error::describe;
 use socklab_core::line::{LineReader, MAX_LINE, MAX_LINE_BUF};
 use socklab_core::quiz::{Outcome, ServerLine, parse_server_line};
 use std::io::{self, Write};

@@ -55,7 +55,7 @@ impl AuthService {
             format!(
                 "cannot use {} as the auth folder: {}",
                 dir.display(),
-                super::listener::describe(&e)
+                crate::os_error::describe(&e)
             )
         })?;
         let hasher = Hasher::new(cost)?;

@@ -1,6 +1,6 @@
 //! `--register-limit` (§5): at most N new users per address per hour (default 20), so
-//! one peer cannot fill the user table (a review registered 3,234 users from one
-//! address in 45 s) or keep the hashing threads busy with REGISTERs.
+//! one peer cannot fill the user table (FUZZING.md, bug 10) or keep the hashing
+//! threads busy with REGISTERs.
 //!
 //! Each address (by [`peer_key`], so an IPv6 peer by its /64) keeps the times of its
 //! registrations within the last hour: a sliding window, so "N per hour" holds for

@@ -9,8 +9,7 @@
 //!   allocated at its first hash, reused by every later one and zeroed after each, so
 //!   the hashing threads hold at most threads × cost however many hashes run. Letting
 //!   the argon2 crate allocate and free it per hash made glibc keep the freed buffers
-//!   in its arenas: a server on two cores reached 330 MiB of RSS after a dozen
-//!   REGISTER/LOGIN pairs (found by `host/tests/hostile_load.rs`).
+//!   in its arenas, so memory grew with the number of hashes (FUZZING.md, bug 5).
 //! * Tokens: 128 bits from the OS RNG (`getrandom`), never from the quiz's seeded
 //!   generator, sent once as 32 lowercase hex digits and never stored.
 //! * Token storage: SHA-256 of the token text. A fast hash is enough here because the

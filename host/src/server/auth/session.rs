@@ -58,7 +58,7 @@ pub struct Backend {
 impl Backend {
     fn error(&self, peer: SocketAddr, what: std::fmt::Arguments<'_>, e: &std::io::Error) {
         if let Some(log) = self.log.get() {
-            let why = crate::server::listener::describe(e);
+            let why = crate::os_error::describe(e);
             log.error("auth", peer, format_args!("{what}: {why}"));
         }
     }

@@ -20,11 +20,10 @@
 //! invertible), which is what §5 asks.
 
 use std::collections::HashMap;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
-use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
+use std::fs;
+use std::io;
+use std::os::unix::fs::DirBuilderExt;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -106,7 +105,6 @@ pub struct Store {
     tables: Mutex<Tables>,
     users_file: Mutex<()>,
     sessions_file: Mutex<()>,
-    temp_seq: AtomicU64,
 }
 
 impl Store {
@@ -151,7 +149,6 @@ impl Store {
             tables: Mutex::new(tables),
             users_file: Mutex::new(()),
             sessions_file: Mutex::new(()),
-            temp_seq: AtomicU64::new(0),
         })
     }
 
@@ -203,27 +200,11 @@ impl Store {
         self.write_atomic(SESSIONS, text.as_bytes())
     }
 
-    /// Temporary + fsync + rename + folder fsync.
+    /// Replace `name` durably, as a `0600` file; its temporary starts with `.tmp-`,
+    /// which [`Store::open`] clears.
     fn write_atomic(&self, name: &str, bytes: &[u8]) -> io::Result<()> {
-        let n = self.temp_seq.fetch_add(1, Ordering::Relaxed);
-        let tmp = self
-            .dir
-            .join(format!(".tmp-{name}-{}-{n}", std::process::id()));
-        let result = (|| {
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&tmp)?;
-            f.write_all(bytes)?;
-            f.sync_all()?;
-            fs::rename(&tmp, self.dir.join(name))?;
-            File::open(&self.dir)?.sync_all()
-        })();
-        if result.is_err() {
-            let _ = fs::remove_file(&tmp);
-        }
-        result
+        let prefix = format!(".tmp-{name}-");
+        crate::atomic_file::write(&self.dir.join(name), bytes, 0o600, prefix.as_ref())
     }
 }
 

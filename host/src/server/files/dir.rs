@@ -97,7 +97,7 @@ fn context(what: std::fmt::Arguments<'_>, e: impl Into<io::Error>) -> io::Error 
     let e = e.into();
     io::Error::new(
         e.kind(),
-        format!("{what}: {}", crate::server::listener::describe(&e)),
+        format!("{what}: {}", crate::os_error::describe(&e)),
     )
 }
 
@@ -176,7 +176,7 @@ impl Dir {
         let err = storage_error(&e);
         if matches!(err, StorageError::Io | StorageError::NoSpace) {
             if let Some(log) = self.log.get() {
-                let why = crate::server::listener::describe(&e);
+                let why = crate::os_error::describe(&e);
                 log.error("files", crate::server::Pid, format_args!("{what}: {why}"));
             }
         }
@@ -211,17 +211,16 @@ impl Dir {
                             startup.removed += 1;
                             continue;
                         }
-                        Err(e) => format!(
-                            "cannot remove it: {}",
-                            crate::server::listener::describe(&e.into())
-                        ),
+                        Err(e) => {
+                            format!("cannot remove it: {}", crate::os_error::describe(&e.into()))
+                        }
                     }
                 }
                 Ok(st) => format!("{}, not an upload temporary", kind_of(&st)),
                 Err(Errno::NOENT) => continue,
                 Err(e) => format!(
                     "cannot look at it: {}",
-                    crate::server::listener::describe(&e.into())
+                    crate::os_error::describe(&e.into())
                 ),
             };
             startup.skipped.push((shown, why));

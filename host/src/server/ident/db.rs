@@ -8,8 +8,8 @@
 //! [`IdentDb::store`] returns `Ok` the pair survives a power cut.
 
 use std::collections::BTreeMap;
-use std::fs::{self, File};
-use std::io::{self, Write as _};
+use std::fs;
+use std::io;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
@@ -195,7 +195,7 @@ fn folder(path: &Path) -> &Path {
     }
 }
 
-/// How the temporaries of `path` start: `.<file name>.socklab-tmp-` (then the pid).
+/// How the temporaries of `path` start: `.<file name>.socklab-tmp-` (then random hex).
 fn temp_prefix(path: &Path) -> Option<std::ffi::OsString> {
     let mut prefix = std::ffi::OsString::from(".");
     prefix.push(path.file_name()?);
@@ -220,27 +220,13 @@ fn remove_stale_temporaries(path: &Path) {
     }
 }
 
-/// Replace `path` with `bytes`: temporary, fsync, rename, fsync of the folder. The
-/// temporary is removed if anything fails (and by the next [`IdentDb::open`] if the
-/// process dies first).
+/// Replace `path` with `bytes`, durably ([`atomic_file`](crate::atomic_file)), with the
+/// permissions a new file gets (0666 less the umask). Its temporary is removed if
+/// anything fails, and by the next [`IdentDb::open`] if the process dies first.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let dir = folder(path);
-    let mut tmp_name = temp_prefix(path)
+    let prefix = temp_prefix(path)
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "the path names no file"))?;
-    tmp_name.push(std::process::id().to_string());
-    let tmp = dir.join(tmp_name);
-    let result = (|| {
-        let mut f = File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        drop(f);
-        fs::rename(&tmp, path)?;
-        File::open(dir)?.sync_all()
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result
+    crate::atomic_file::write(path, bytes, 0o666, &prefix)
 }
 
 #[cfg(test)]

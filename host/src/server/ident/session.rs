@@ -13,7 +13,7 @@ use socklab_core::ident::Ident;
 use socklab_core::session::{CloseReason, Session, Work};
 
 use super::db::IdentDb;
-use crate::client::conn::describe;
+use crate::os_error::describe;
 use crate::pool::Pool;
 use crate::server::wake::Wake;
 

@@ -10,6 +10,14 @@
 //! Held bytes are not kept hostage: after [`FLUSH_AFTER`] without new input they are
 //! sent anyway (§1), and the line is still watched, so `q`, a pause, then `uit\n` has
 //! echoed `q` and quits. EOF and a stopping server send them too.
+//!
+//! The two modes are two files: `hold` (raw bytes, the hold-back of a possible command
+//! line) and `framed` (§7 frames, streamed). This one has the session itself and what
+//! both modes share: the commands, and giving back held bytes after a pause, at EOF or
+//! when the server stops.
+
+mod framed;
+mod hold;
 
 use crate::frame::{self, HEADER_LEN};
 use crate::outbuf::OutBuf;
@@ -142,189 +150,6 @@ impl<const N: usize> Echo<N> {
             }
             _ => false,
         }
-    }
-
-    fn is_command_prefix(&self, line: &[u8]) -> bool {
-        let word = line.strip_suffix(b"\r").unwrap_or(line);
-        let ends_ok = line.len() == word.len() || word.len() == 4;
-        ends_ok
-            && (b"quit".starts_with(word) || (self.config.allow_stop && b"stop".starts_with(word)))
-    }
-
-    fn raw_input(&mut self, input: &[u8]) -> usize {
-        let upper = self.config.upper;
-        let mut used = 0;
-        while used < input.len() && self.close.is_none() {
-            let Mode::Raw {
-                held,
-                held_len,
-                sent,
-                candidate,
-            } = &mut self.mode
-            else {
-                unreachable!()
-            };
-            let rest = &input[used..];
-            if !*candidate {
-                // Bulk path: copy through the next LF (or as much as fits).
-                let upto = memchr::memchr(b'\n', rest).map_or(rest.len(), |i| i + 1);
-                let n = upto.min(self.out.free());
-                if n == 0 {
-                    break;
-                }
-                Self::emit(&mut self.out, upper, &rest[..n]);
-                if n == upto && rest[n - 1] == b'\n' {
-                    *candidate = true;
-                }
-                used += n;
-                continue;
-            }
-            // Line start or a held command prefix: decide byte by byte.
-            let b = rest[0];
-            let hl = *held_len as usize;
-            let hs = *sent as usize;
-            if self.out.free() < hl - hs + 1 {
-                break;
-            }
-            used += 1;
-            if b == b'\n' {
-                let word = &held[..hl];
-                let word = word.strip_suffix(b"\r").unwrap_or(word);
-                let mut w = [0u8; HOLD];
-                w[..word.len()].copy_from_slice(word);
-                let wlen = word.len();
-                if self.command(&w[..wlen]) {
-                    // Everything after the command is not echoed (a prefix already sent
-                    // after a pause stays sent).
-                    return input.len();
-                }
-                let Mode::Raw {
-                    held,
-                    held_len,
-                    sent,
-                    ..
-                } = &mut self.mode
-                else {
-                    unreachable!()
-                };
-                Self::emit(&mut self.out, upper, &held[hs..hl]);
-                Self::emit(&mut self.out, upper, b"\n");
-                *held_len = 0;
-                *sent = 0;
-                continue;
-            }
-            let mut line = [0u8; HOLD + 1];
-            line[..hl].copy_from_slice(&held[..hl]);
-            line[hl] = b;
-            if hl < HOLD && self.is_command_prefix(&line[..=hl]) {
-                let Mode::Raw { held, held_len, .. } = &mut self.mode else {
-                    unreachable!()
-                };
-                held[hl] = b;
-                *held_len += 1;
-            } else {
-                Self::emit(&mut self.out, upper, &line[hs..=hl]);
-                let Mode::Raw {
-                    held_len,
-                    sent,
-                    candidate,
-                    ..
-                } = &mut self.mode
-                else {
-                    unreachable!()
-                };
-                *held_len = 0;
-                *sent = 0;
-                *candidate = false;
-            }
-        }
-        if self.close.is_some() {
-            return input.len();
-        }
-        used
-    }
-
-    fn framed_input(&mut self, input: &[u8]) -> usize {
-        let upper = self.config.upper;
-        let max = self.config.max_frame;
-        let mut used = 0;
-        while used < input.len() && self.close.is_none() {
-            let rest = &input[used..];
-            match &mut self.mode {
-                Mode::Header { bytes, have } => {
-                    let h = *have as usize;
-                    // Collect the header, and a 4-byte payload that might be a command.
-                    let want = if h < HEADER_LEN {
-                        HEADER_LEN
-                    } else {
-                        HEADER_LEN + 4
-                    };
-                    let n = (want - h).min(rest.len());
-                    bytes[h..h + n].copy_from_slice(&rest[..n]);
-                    *have += n as u8;
-                    used += n;
-                    let h = *have as usize;
-                    if h < want {
-                        continue;
-                    }
-                    let len = match frame::decode_header(&bytes[..HEADER_LEN], max) {
-                        Ok(s) => s.complete().unwrap_or(0),
-                        Err(e) => {
-                            if let frame::FrameError::TooLarge { len, max } = e {
-                                self.detail = Some(CloseDetail::FrameTooLarge { len, limit: max });
-                            }
-                            self.close = Some(CloseReason::ProtocolError);
-                            break;
-                        }
-                    };
-                    if len == 4 && h < HEADER_LEN + 4 {
-                        continue; // collect the payload too
-                    }
-                    if self.out.free() < h {
-                        // Undo this step's bytes so they are offered again.
-                        *have -= n as u8;
-                        used -= n;
-                        break;
-                    }
-                    let frame_bytes = *bytes;
-                    if len == 4 && self.command(&frame_bytes[HEADER_LEN..]) {
-                        return input.len();
-                    }
-                    Self::emit(&mut self.out, false, &frame_bytes[..HEADER_LEN]);
-                    Self::emit(&mut self.out, upper, &frame_bytes[HEADER_LEN..h]);
-                    self.mode = if len as usize > h - HEADER_LEN {
-                        Mode::Payload {
-                            remaining: len - (h - HEADER_LEN) as u32,
-                        }
-                    } else {
-                        Mode::Header {
-                            bytes: [0; HEADER_LEN + 4],
-                            have: 0,
-                        }
-                    };
-                }
-                Mode::Payload { remaining } => {
-                    let n = rest.len().min(*remaining as usize).min(self.out.free());
-                    if n == 0 {
-                        break;
-                    }
-                    *remaining -= n as u32;
-                    if *remaining == 0 {
-                        self.mode = Mode::Header {
-                            bytes: [0; HEADER_LEN + 4],
-                            have: 0,
-                        };
-                    }
-                    Self::emit(&mut self.out, upper, &rest[..n]);
-                    used += n;
-                }
-                Mode::Raw { .. } => unreachable!(),
-            }
-        }
-        if self.close.is_some() {
-            return input.len();
-        }
-        used
     }
 
     /// Send the held bytes not sent yet, if they fit; true when none are left.
