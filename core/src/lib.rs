@@ -13,6 +13,8 @@
 //! * [`frame`] — §7 length-prefixed frames.
 //! * [`http`] — §8 HTTP/1.x response heads, body framing and chunked decoding.
 //! * [`session`] — the one shape every service has, plus the idle-timeout wrapper.
+//! * [`side`] — side work: a session that hands out requests (disk, hashing, a name
+//!   store) and takes the replies, and the adapter that answers them inline.
 //! * [`echo`] — §1, [`quiz`] — §2, [`files`] — §3, [`auth`] — §5.
 //! * [`ident`] — §4, [`chat`] — §6 (a UDP server state machine, datagrams in and out).
 //! * [`service`] — §0's table: every service's name, default port and transport.
@@ -36,6 +38,7 @@ pub mod quiz;
 pub mod rng;
 pub mod service;
 pub mod session;
+pub mod side;
 pub mod text;
 pub mod time;
 
