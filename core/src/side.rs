@@ -306,4 +306,104 @@ mod tests {
         assert_eq!(&buf[..n], b"Nice to meet you, Ann!\n");
         assert_eq!(s.close_reason(), Some(CloseReason::Finished));
     }
+
+    /// A session that asks about the digit it reads, says the answer, and asks the
+    /// server to stop when the answer is 1.
+    #[derive(Default)]
+    struct Asker {
+        want: Pending<u8>,
+        said: Option<u8>,
+        stop: bool,
+        stopping: bool,
+        replies_at: Option<Instant>,
+    }
+
+    impl Session for Asker {
+        fn handle_input(&mut self, _: Instant, input: &[u8]) -> usize {
+            if !self.want.is_none() {
+                return 0;
+            }
+            self.want.ask(input[0] - b'0');
+            1
+        }
+        fn handle_eof(&mut self, _: Instant) {}
+        fn handle_timeout(&mut self, _: Instant) {}
+        fn poll_output(&mut self, buf: &mut [u8]) -> usize {
+            let Some(n) = self.said.take() else { return 0 };
+            buf[0] = b'0' + n;
+            1
+        }
+        fn poll_timeout(&self) -> Option<Instant> {
+            None
+        }
+        fn poll_event(&mut self) -> Option<Event> {
+            core::mem::take(&mut self.stop).then_some(Event::StopServer)
+        }
+        fn close_reason(&self) -> Option<CloseReason> {
+            self.stopping.then_some(CloseReason::ServerStopping)
+        }
+        fn wants_output(&self) -> bool {
+            self.said.is_some()
+        }
+        fn close_detail(&self) -> Option<CloseDetail> {
+            Some(CloseDetail::QuizWon { count: 3 })
+        }
+        fn handle_stop(&mut self, _: Instant) {
+            self.stopping = true;
+        }
+        fn in_flight(&self) -> Option<Work<'_>> {
+            self.want.op().map(|_| Work::Command("ASK"))
+        }
+    }
+
+    impl SideWork for Asker {
+        type Request<'a> = u8;
+        type Reply<'a> = u8;
+        fn poll_request(&mut self) -> Option<u8> {
+            self.want.hand_out()
+        }
+        fn handle_reply(&mut self, now: Instant, reply: u8) {
+            self.want.finish();
+            self.replies_at = Some(now);
+            self.stop = reply == 1;
+            self.said = Some(reply);
+        }
+        fn request_in_flight(&self) -> bool {
+            self.want.is_out()
+        }
+    }
+
+    struct PlusOne;
+
+    impl Answer<Asker> for PlusOne {
+        fn answer(&mut self, n: u8) -> u8 {
+            n + 1
+        }
+    }
+
+    #[test]
+    fn the_adapter_passes_the_whole_session_through() {
+        let mut s = Adapter::new(Instant::ZERO, Asker::default(), Inline(PlusOne));
+        let t = Instant::from_millis(5);
+        assert_eq!(s.handle_input(t, b"0"), 1);
+        assert_eq!(
+            s.session().replies_at,
+            Some(t),
+            "answered at the time of the call"
+        );
+        assert!(s.wants_output());
+        let mut buf = [0u8; 4];
+        assert_eq!(s.poll_output(&mut buf), 1);
+        assert_eq!(buf[0], b'1');
+        assert_eq!(
+            s.poll_event(),
+            Some(Event::StopServer),
+            "events pass through"
+        );
+        assert_eq!(s.poll_event(), None);
+        assert_eq!(s.in_flight(), None);
+        assert_eq!(s.close_detail(), Some(CloseDetail::QuizWon { count: 3 }));
+        s.handle_stop(t);
+        assert_eq!(s.close_reason(), Some(CloseReason::ServerStopping));
+    }
 }

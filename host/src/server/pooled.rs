@@ -168,3 +168,96 @@ impl<S: SideWork, W: Worker<S>> Drop for OnPool<S, W> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use socklab_core::ident::Ident;
+    use socklab_core::session::{CloseReason, Session};
+    use std::sync::mpsc::{Receiver, Sender, channel};
+    use std::time::Duration;
+
+    const WAIT: Duration = Duration::from_secs(20);
+
+    /// Stores a name once `gate` lets it, and reports on `dropped` which thread dropped
+    /// it.
+    struct Gated {
+        gate: Receiver<()>,
+        dropped: Sender<Option<String>>,
+    }
+
+    impl Worker<Ident> for Gated {
+        type Job = String;
+        type Outcome = bool;
+        fn job(&mut self, name: &str) -> String {
+            name.to_owned()
+        }
+        fn run(&mut self, name: String) -> bool {
+            self.gate.recv_timeout(WAIT).is_ok() && name == "Ann"
+        }
+        fn reply(&self, stored: bool) -> bool {
+            stored
+        }
+    }
+
+    impl Drop for Gated {
+        fn drop(&mut self) {
+            let _ = self
+                .dropped
+                .send(std::thread::current().name().map(str::to_owned));
+        }
+    }
+
+    fn open(pool: &Arc<Pool>) -> (Pooled<Ident, Gated>, Sender<()>, Receiver<Option<String>>) {
+        let (open_gate, gate) = channel();
+        let (dropped, drops) = channel();
+        let worker = Gated { gate, dropped };
+        let runner = OnPool::new(worker, pool.clone(), Wake::unbound());
+        let mut s = Pooled::new(Instant::ZERO, Ident::unknown(), runner);
+        let mut buf = [0u8; 64];
+        let n = s.poll_output(&mut buf);
+        assert_eq!(&buf[..n], b"What is your name?\n");
+        (s, open_gate, drops)
+    }
+
+    #[test]
+    fn a_reply_from_the_pool_is_delivered_on_the_next_call() {
+        let pool = Arc::new(Pool::new("pooled-test", 1).unwrap());
+        let (mut s, open_gate, _drops) = open(&pool);
+        s.handle_input(Instant::ZERO, b"Ann\n");
+        assert!(s.session().request_in_flight(), "the job is on the pool");
+        assert!(s.in_flight().is_some(), "a stopping server waits for it");
+        let mut buf = [0u8; 64];
+        assert_eq!(s.poll_output(&mut buf), 0, "no greeting before the store");
+        open_gate.send(()).unwrap();
+        let deadline = std::time::Instant::now() + WAIT;
+        let n = loop {
+            let n = s.poll_output(&mut buf);
+            if n > 0 {
+                break n;
+            }
+            assert!(std::time::Instant::now() < deadline, "no reply within 20 s");
+            std::thread::sleep(Duration::from_millis(1));
+        };
+        assert_eq!(&buf[..n], b"Nice to meet you, Ann!\n");
+        assert_eq!(s.close_reason(), Some(CloseReason::Finished));
+    }
+
+    #[test]
+    fn a_worker_is_dropped_on_the_pool_whether_out_or_home() {
+        let pool = Arc::new(Pool::new("pooled-test", 1).unwrap());
+        // Out on a job when the session goes: the job drops it when it is done.
+        let (mut s, open_gate, drops) = open(&pool);
+        s.handle_input(Instant::ZERO, b"Ann\n");
+        drop(s);
+        assert!(drops.try_recv().is_err(), "still running");
+        open_gate.send(()).unwrap();
+        let by = drops.recv_timeout(WAIT).unwrap();
+        assert_eq!(by.as_deref(), Some("pooled-test-0"));
+        // At home: handed to the pool.
+        let (s, _open_gate, drops) = open(&pool);
+        drop(s);
+        let by = drops.recv_timeout(WAIT).unwrap();
+        assert_eq!(by.as_deref(), Some("pooled-test-0"));
+    }
+}
