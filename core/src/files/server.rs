@@ -2,9 +2,9 @@
 //!
 //! Storage work is requested, never performed: the session is a [`SideWork`] whose
 //! requests are storage [`Request`](super::Request)s, at most one at a time (see
-//! `server/requests.rs`). While it waits, it takes no input that would need storage (payload
-//! beyond its one chunk buffer, the next command), so backpressure reaches the peer
-//! exactly as with a full output queue.
+//! `server/requests.rs`). While it waits, it takes no input that would need storage
+//! (payload beyond its one chunk buffer, the next command), so backpressure reaches the
+//! peer exactly as with a full output queue.
 //!
 //! The payload streams through one buffer of `C` bytes: an upload fills it and hands it
 //! to storage as a [`Request::Write`](super::Request::Write) (the frontend copies it, so

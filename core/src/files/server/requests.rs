@@ -3,10 +3,11 @@
 //!
 //! The session is a [`SideWork`] whose requests are storage [`Request`]s. A frontend
 //! answers them through any [`Storage`] ([`perform`] runs one; [`InlineStorage`] is the
-//! [`Answer`] that does so on the spot): after every call, it drains [`poll_request`](SideWork::poll_request), which yields at
-//! most one request until that one was answered. A session that closed may still emit
-//! one clean-up request ([`Request::Abort`] or [`Request::CloseRead`]); a frontend that
-//! drops the session instead must release its storage itself.
+//! [`Answer`] that does so on the spot): after every call, it drains
+//! [`poll_request`](SideWork::poll_request), which yields at most one request until that
+//! one was answered. A session that closed may still emit one clean-up request
+//! ([`Request::Abort`] or [`Request::CloseRead`]); a frontend that drops the session
+//! instead must release its storage itself.
 
 use core::fmt::Write as _;
 

@@ -4,8 +4,7 @@
 //! * [`dir`] — the folder: `*at` calls on a directory handle, what is served;
 //! * [`temp`] — upload temporaries: unnamed (`O_TMPFILE`) or random dot-names;
 //! * [`dir_storage`] — one session's view of the folder (core's `Storage`), durability;
-//! * [`disk`] — what runs a session's storage requests on the pool, for
-//!   [`Pooled`].
+//! * [`disk`] — what runs a session's storage requests on the pool, for [`Pooled`].
 
 pub mod dir;
 pub mod dir_storage;

@@ -2,8 +2,7 @@
 //! worker that stores names off the event loop.
 //!
 //! * [`db`] — the table: loaded at start, rewritten atomically on every new name;
-//! * [`writer`] — what stores a new name on the writer thread, for
-//!   [`Pooled`].
+//! * [`writer`] — what stores a new name on the writer thread, for [`Pooled`].
 //!
 //! The loop looks the peer's IP up when the connection is accepted
 //! ([`Service::open_from`]), so a known client is greeted without any disk work.
