@@ -13,6 +13,8 @@
 //! * [`frame`] — §7 length-prefixed frames.
 //! * [`http`] — §8 HTTP/1.x response heads, body framing and chunked decoding.
 //! * [`session`] — the one shape every TCP service has, plus the idle-timeout wrapper.
+//! * [`side`] — side work: a session that hands out requests (disk, hashing, a name
+//!   store) and takes the replies, and the adapter that answers them inline.
 //! * [`echo`] — §1, [`quiz`] — §2, [`files`] — §3, [`ident`] — §4, [`auth`] — §5: each a
 //!   [`Session`].
 //! * [`chat`] — §6, deliberately not a [`Session`]: UDP has no connection, so chat is
@@ -42,6 +44,7 @@ pub mod quiz;
 pub mod rng;
 pub mod service;
 pub mod session;
+pub mod side;
 pub mod text;
 pub mod time;
 

@@ -101,6 +101,20 @@ pub struct Step<'a> {
     pub line: Option<Result<&'a [u8], LineError>>,
 }
 
+impl Step<'_> {
+    /// The line copied into `copy`, so that it no longer borrows the reader and a handler
+    /// that needs the whole session can take it; errors pass through. `copy` holds the
+    /// longest line a §0 reader ([`MAX_LINE_BUF`]) gives.
+    pub fn copied<'b>(&self, copy: &'b mut [u8; MAX_LINE]) -> Option<Result<&'b [u8], LineError>> {
+        let line = self.line.as_ref()?;
+        Some(line.map(|l| {
+            let n = l.len().min(MAX_LINE);
+            copy[..n].copy_from_slice(&l[..n]);
+            &copy[..n]
+        }))
+    }
+}
+
 /// Reassembles lines that arrive split across reads, in a fixed buffer of `CAP` bytes
 /// (lines of up to `CAP - 1` bytes; use [`MAX_LINE_BUF`] for §0).
 ///

@@ -3,6 +3,7 @@
 //! backpressure while a request is out.
 
 use socklab_core::auth::{Auth, ErrorCode, Reply, Request};
+use socklab_core::side::SideWork;
 use socklab_core::{Duration, Instant, Session};
 
 const TOKEN: &str = "0123456789abcdef0123456789abcdef";
@@ -19,7 +20,7 @@ fn run(
     let mut buf = [0u8; 512];
     loop {
         fed += auth.handle_input(now, &input[fed..]);
-        if let Some(req) = auth.poll_storage() {
+        if let Some(req) = auth.poll_request() {
             let reply = answer(req);
             auth.handle_reply(now, reply);
         }
@@ -125,7 +126,7 @@ fn nothing_is_taken_while_a_request_is_out() {
     let input = b"LOGIN bob right-password\nWHOAMI\n";
     let n = a.handle_input(Instant::ZERO, input);
     assert_eq!(n, 25);
-    let req = a.poll_storage().unwrap();
+    let req = a.poll_request().unwrap();
     assert_eq!(
         req,
         Request::Login {
@@ -204,7 +205,7 @@ fn eof_still_answers_the_command_under_way() {
     a.handle_input(Instant::ZERO, b"REGISTER bob right-password\n");
     a.handle_eof(Instant::ZERO);
     assert!(a.close_reason().is_none());
-    let _ = a.poll_storage().unwrap();
+    let _ = a.poll_request().unwrap();
     a.handle_reply(Instant::ZERO, Reply::Done);
     assert!(a.close_reason().is_some());
     let mut buf = [0u8; 256];
@@ -281,7 +282,7 @@ fn a_stop_answers_the_login_under_way_then_closes() {
     run(&mut a, t0, b"", &mut backend);
     let input = b"LOGIN bob right-password\nWHOAMI\n";
     let n = a.handle_input(t0, input);
-    let Some(Request::Login { .. }) = a.poll_storage() else {
+    let Some(Request::Login { .. }) = a.poll_request() else {
         panic!("no LOGIN request");
     };
     assert_eq!(a.in_flight(), Some(Work::Command("LOGIN")));
@@ -298,7 +299,7 @@ fn a_stop_answers_the_login_under_way_then_closes() {
     assert_eq!(a.in_flight(), None);
     // The pipelined WHOAMI is not started.
     assert_eq!(a.handle_input(t0, &input[n..]), input.len() - n);
-    assert_eq!(a.poll_storage(), None);
+    assert_eq!(a.poll_request(), None);
     assert_eq!(run(&mut a, t0, b"", &mut backend), format!("OK {TOKEN}\n"));
 
     // Between commands, a stop closes at once.

@@ -11,6 +11,7 @@ use socklab_core::files::{
     Files, FilesConfig, RamDisk, RamStore, Scratch, Storage, WriteMode, perform,
 };
 use socklab_core::session::Idle;
+use socklab_core::side::SideWork;
 use socklab_core::{CloseReason, Duration, Instant, Session};
 
 /// `echo_session` reproducer, byte for byte. It decodes to: upper, allow-stop, raw mode,
@@ -81,14 +82,14 @@ fn run_files(s: &mut Files<512>, store: &mut RamStore<'_, 4, 1024>, input: &[u8]
     for _ in 0..10_000 {
         let n = s.handle_input(Instant::ZERO, rest);
         rest = &rest[n..];
-        while let Some(req) = s.poll_storage() {
+        while let Some(req) = s.poll_request() {
             let reply = perform(store, req, &mut scratch);
-            s.handle_storage(reply);
+            s.handle_reply(Instant::ZERO, reply);
         }
         let mut buf = [0u8; 4096];
         let n = s.poll_output(&mut buf);
         out.extend_from_slice(&buf[..n]);
-        if rest.is_empty() && n == 0 && !s.storage_in_flight() {
+        if rest.is_empty() && n == 0 && !s.request_in_flight() {
             break;
         }
     }
@@ -136,9 +137,9 @@ const LIST_WHILE_REPLACED: &[u8] = &[
 fn step_files(s: &mut Files<512>, store: &mut RamStore<'_, 4, 1024>, input: &[u8]) -> String {
     let mut scratch = Scratch::<512>::new();
     assert_eq!(s.handle_input(Instant::ZERO, input), input.len());
-    while let Some(req) = s.poll_storage() {
+    while let Some(req) = s.poll_request() {
         let reply = perform(store, req, &mut scratch);
-        s.handle_storage(reply);
+        s.handle_reply(Instant::ZERO, reply);
     }
     let mut buf = [0u8; 4096];
     let n = s.poll_output(&mut buf);
@@ -182,10 +183,10 @@ fn listing_never_reads_a_slot_freed_since_it_began() {
     // B's listing starts: a snapshot of one file, `a` in slot 0.
     let mut scratch = Scratch::<512>::new();
     assert_eq!(b.handle_input(Instant::ZERO, b"LIST\n"), 5);
-    let req = b.poll_storage().unwrap();
+    let req = b.poll_request().unwrap();
     let reply = perform(&mut store_b, req, &mut scratch);
-    b.handle_storage(reply);
-    let listing_next = b.poll_storage().is_some();
+    b.handle_reply(Instant::ZERO, reply);
+    let listing_next = b.poll_request().is_some();
     assert!(listing_next, "the first entry is asked for");
     // A commits the new `a` (slot 1); the old slot 0 is freed. C's upload takes it.
     assert!(step_files(&mut a, &mut store_a, b"L").starts_with("OK 1 "));
@@ -197,7 +198,7 @@ fn listing_never_reads_a_slot_freed_since_it_began() {
         socklab_core::files::Request::ListNext,
         &mut scratch,
     );
-    b.handle_storage(reply);
+    b.handle_reply(Instant::ZERO, reply);
     let mut buf = [0u8; 4096];
     let n = b.poll_output(&mut buf);
     let out = String::from_utf8_lossy(&buf[..n]);

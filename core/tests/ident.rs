@@ -3,6 +3,7 @@
 use proptest::prelude::*;
 use socklab_core::ident::Ident;
 use socklab_core::session::{CloseReason, Idle};
+use socklab_core::side::SideWork;
 use socklab_core::{Duration, Instant, Session};
 
 /// Feed `input` in pieces of the given sizes, storing successfully; return all output.
@@ -22,8 +23,8 @@ fn run(input: &[u8], cuts: &[usize]) -> (Vec<u8>, Option<CloseReason>) {
         let took = s.handle_input(Instant::ZERO, &rest[..n]);
         assert_eq!(took, n, "ident always takes its input");
         rest = &rest[n..];
-        if s.poll_store().is_some() {
-            s.handle_stored(true);
+        if s.poll_request().is_some() {
+            s.handle_reply(Instant::ZERO, true);
         }
     }
     loop {

@@ -12,6 +12,7 @@ use socklab_core::http::{
 use socklab_core::line::{LineReader, MAX_LINE, MAX_LINE_BUF, split_line};
 use socklab_core::quiz::{Player, Quiz, QuizConfig, parse_answer, parse_problem_line};
 use socklab_core::rng::SplitMix64;
+use socklab_core::side::SideWork;
 use socklab_core::{Instant, Session, Status};
 
 /// Allocations this thread made while running `f` (the `allocation-counter` crate
@@ -181,20 +182,20 @@ fn a_whole_files_session_on_a_ram_store_allocates_nothing() {
         let mut rest = input;
         let mut n = 0;
         loop {
-            while let Some(req) = s.poll_storage() {
+            while let Some(req) = s.poll_request() {
                 let reply = perform(store, req, scratch);
-                s.handle_storage(reply);
+                s.handle_reply(Instant::ZERO, reply);
             }
             let used = s.handle_input(Instant::ZERO, rest);
             rest = &rest[used..];
-            while let Some(req) = s.poll_storage() {
+            while let Some(req) = s.poll_request() {
                 let reply = perform(store, req, scratch);
-                s.handle_storage(reply);
+                s.handle_reply(Instant::ZERO, reply);
             }
             let got = s.poll_output(&mut out[n..]);
             n += got;
-            if rest.is_empty() && got == 0 && !s.wants_output() && !s.storage_in_flight() {
-                let pending = s.poll_storage().is_some();
+            if rest.is_empty() && got == 0 && !s.wants_output() && !s.request_in_flight() {
+                let pending = s.poll_request().is_some();
                 assert!(!pending);
                 return n;
             }
@@ -334,8 +335,8 @@ fn chat_parser_server_and_ident_name_check_allocate_nothing() {
         ok += usize::from(valid_name(b"  Ann Lee ").is_some());
         let mut ident = Ident::unknown();
         ident.handle_input(Instant::ZERO, b"Bob\n");
-        ok += usize::from(ident.poll_store().is_some());
-        ident.handle_stored(true);
+        ok += usize::from(ident.poll_request().is_some());
+        ident.handle_reply(Instant::ZERO, true);
         sent + usize::from(ident.poll_output(&mut buf) > 0) + ok
     });
     assert_eq!(n, 0);
@@ -368,7 +369,7 @@ fn auth_parser_and_session_allocate_nothing() {
         let mut total = 0;
         while fed < input.len() {
             fed += a.handle_input(Instant::ZERO, &input[fed..]);
-            if a.poll_storage().is_some() {
+            if a.poll_request().is_some() {
                 a.handle_reply(
                     Instant::ZERO,
                     Reply::User {

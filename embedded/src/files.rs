@@ -1,14 +1,12 @@
 //! §3 files on a fixed-size RAM disk: core's [`Files`] session with core's [`RamStore`],
-//! whose storage requests are answered inline — a RAM store is as fast as the copy.
-//!
-//! A [`FilesConn`] is the session the TCP pool drives: it forwards every [`Session`]
-//! call to [`Files`] and then runs the storage requests that call produced, in the order
-//! `core/src/files/server.rs` asks for ("after every call, drain `poll_storage`").
+//! whose storage requests are answered inline — a RAM store is as fast as the copy —
+//! by core's one adapter with its [`Inline`] runner.
 
 use core::cell::RefCell;
 use smoltcp::wire::IpEndpoint;
-use socklab_core::files::{Files, FilesConfig, RamDisk, RamStore, Scratch, perform};
-use socklab_core::{CloseReason, Event, Instant, Session};
+use socklab_core::Instant;
+use socklab_core::files::{Files, FilesConfig, InlineStorage, RamDisk, RamStore};
+use socklab_core::side::{Adapter, Inline};
 
 use crate::config::port;
 use crate::tcp::{Snapshot, TcpService};
@@ -24,63 +22,11 @@ pub const CHUNK: usize = 512;
 /// The board's file system.
 pub type Disk = RamDisk<DISK_FILES, DISK_FILE_BYTES>;
 
-/// One files connection with its handle on the shared disk.
-pub struct FilesConn<'d> {
-    files: Files<CHUNK>,
-    store: RamStore<'d, DISK_FILES, DISK_FILE_BYTES>,
-    scratch: Scratch<CHUNK>,
-}
+/// One files connection with its handle on the shared disk, as the TCP pool drives it.
+pub type FilesConn<'d> = Adapter<Files<CHUNK>, Inline<RamStorage<'d>>>;
 
-impl FilesConn<'_> {
-    /// Answer every storage request the last call produced.
-    fn pump(&mut self) {
-        while let Some(request) = self.files.poll_storage() {
-            let reply = perform(&mut self.store, request, &mut self.scratch);
-            self.files.handle_storage(reply);
-        }
-    }
-}
-
-impl Session for FilesConn<'_> {
-    fn handle_input(&mut self, now: Instant, input: &[u8]) -> usize {
-        let n = self.files.handle_input(now, input);
-        self.pump();
-        n
-    }
-
-    fn handle_eof(&mut self, now: Instant) {
-        self.files.handle_eof(now);
-        self.pump();
-    }
-
-    fn handle_timeout(&mut self, now: Instant) {
-        self.files.handle_timeout(now);
-        self.pump();
-    }
-
-    fn poll_output(&mut self, buf: &mut [u8]) -> usize {
-        let n = self.files.poll_output(buf);
-        // Draining a download chunk asks for the next one.
-        self.pump();
-        n
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        self.files.poll_timeout()
-    }
-
-    fn poll_event(&mut self) -> Option<Event> {
-        self.files.poll_event()
-    }
-
-    fn close_reason(&self) -> Option<CloseReason> {
-        self.files.close_reason()
-    }
-
-    fn wants_output(&self) -> bool {
-        self.files.wants_output()
-    }
-}
+/// The disk as one connection uses it, answering its storage requests at once.
+pub type RamStorage<'d> = InlineStorage<RamStore<'d, DISK_FILES, DISK_FILE_BYTES>, CHUNK>;
 
 /// §3 files on TCP 8020. The session keeps its own idle timeout (progress either way
 /// counts), so it is not wrapped in `Idle`.
@@ -95,12 +41,7 @@ impl<'d> TcpService for FilesService<'d> {
     const PORT: u16 = port::FILES;
 
     fn open(&mut self, now: Instant, _peer: IpEndpoint, _: &Snapshot) -> Self::Session {
-        let mut conn = FilesConn {
-            files: Files::new(now, self.config),
-            store: RamStore::new(self.disk),
-            scratch: Scratch::new(),
-        };
-        conn.pump();
-        conn
+        let store = InlineStorage::new(RamStore::new(self.disk));
+        Adapter::new(now, Files::new(now, self.config), Inline(store))
     }
 }

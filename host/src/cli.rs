@@ -29,7 +29,8 @@ use crate::server::AuthService;
 use crate::server::FilesService;
 use crate::server::auth::secret::Cost;
 use crate::server::chat::{ChatListen, ChatService};
-use crate::server::files::dir::{Dir, Startup, Temporaries};
+use crate::server::files::dir::{Dir, Startup};
+use crate::server::files::temp::Temporaries;
 use crate::server::ident::IdentService;
 use crate::server::ident::db::IdentDb;
 use crate::server::{self, EchoService, Listen, QuizService, Service};
@@ -317,7 +318,7 @@ struct AuthFlags {
           value_parser = clap::value_parser!(u64).range(1..))]
     token_ttl: u64,
     /// Accept at most N users; REGISTER beyond that answers `ERR busy`.
-    #[arg(long, value_name = "N", default_value_t = server::auth::session::MAX_USERS)]
+    #[arg(long, value_name = "N", default_value_t = server::auth::backend::MAX_USERS)]
     max_users: usize,
     /// Accept at most N new users per IP address (an IPv6 client by its /64) within any
     /// hour; REGISTER beyond that answers `ERR throttled`.

@@ -1,12 +1,13 @@
 //! A small pool of worker threads for work that may block: the files service's disk
 //! I/O, auth's password hashing (Argon2) and saves, ident's name store.
 //!
-//! The event loop must never block, so a service hands such work to the pool as a
-//! closure and goes on serving everyone else. The pool knows nothing about results or
+//! The event loop must never block, so such work goes to the pool as a closure and the
+//! loop goes on serving everyone else. The pool knows nothing about results or
 //! connections: a job delivers its own result (into a slot the submitter shares with it)
 //! and then calls [`Wake::wake`](crate::server::wake::Wake::wake), which makes the loop
-//! drive that connection again. Keeping those two concerns apart is what lets any
-//! service reuse the pool.
+//! drive that connection again. Keeping those two concerns apart is what lets every
+//! service reuse the pool, through the one adapter
+//! [`Pooled`](crate::server::pooled::Pooled).
 //!
 //! Jobs are taken in submission order from one shared queue. Dropping the pool lets the
 //! queued jobs finish and joins the threads, so clean-up jobs (removing a temporary)

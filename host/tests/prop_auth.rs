@@ -370,7 +370,7 @@ fn login(w: &mut World, m: &mut Model, c: usize, user: &str, pw: &str) -> TestCa
                 .iter()
                 .filter(|t| m.live.get(*t).is_some_and(|u| u == user))
                 .collect();
-            if mine.len() > socklab::server::auth::session::MAX_SESSIONS_PER_USER {
+            if mine.len() > socklab::server::auth::backend::MAX_SESSIONS_PER_USER {
                 let oldest = mine[0].clone();
                 m.live.remove(&oldest);
             }

@@ -1,6 +1,6 @@
 //! Model-based property tests of the files storage folder (`server::files::dir`) and
-//! of the pool frontend around it (`server::files::session`): the host code that turns
-//! the core's §3 storage requests into disk operations (issue 6).
+//! of the pool frontend around it (`server::pooled` with `server::files::disk`): the
+//! host code that turns the core's §3 storage requests into disk operations (issue 6).
 //!
 //! `dir_storage_matches_the_model`: three sessions' [`DirStorage`] views share one
 //! [`Dir`], as three connections of `serve files` do, and are driven with arbitrary
@@ -40,7 +40,9 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use proptest::test_runner::TestCaseResult;
-use socklab::server::files::dir::{Dir, DirStorage, TEMP_PREFIX, Temporaries};
+use socklab::server::files::dir::Dir;
+use socklab::server::files::dir_storage::DirStorage;
+use socklab::server::files::temp::{TEMP_PREFIX, Temporaries};
 use socklab_core::files::{MAX_NAME, Storage, StorageError, WriteMode, validate_name};
 
 /// Sessions sharing the folder.
@@ -564,7 +566,7 @@ proptest! {
 
 // ---------------------------------------------------------------------------------
 // The same folder behind whole §3 sessions: `FilesService` connections whose storage
-// requests run on the worker pool (`server::files::session::PooledFiles`).
+// requests run on the worker pool (`server::pooled::Pooled` with `server::files::disk`).
 // ---------------------------------------------------------------------------------
 
 /// `--max-file-size` for the session test: under `MAX_FILE`, so both `too-large`
@@ -788,7 +790,7 @@ impl Server {
             dir,
             pool: Arc::new(pool),
             // Chunk writes take a moment, so that dropped connections often have one
-            // running (the "abandoned" path of `PooledFiles`).
+            // running (the "abandoned" path of `Pooled`).
             io_delay: std::time::Duration::from_millis(1),
         };
         let peers = (0..SESSIONS)

@@ -11,6 +11,7 @@ use arbitrary::Arbitrary;
 use socklab_core::auth::{
     Auth, Command, ErrorCode, Reply, Request, ServerReply, parse_command, parse_reply,
 };
+use socklab_core::side::SideWork;
 use socklab_core::{Duration, Instant};
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -254,7 +255,7 @@ pub fn session(input: Input) {
             }
         }
         // Take the next request and check it against the line just read.
-        if let Some(r) = d.s.poll_storage() {
+        if let Some(r) = d.s.poll_request() {
             assert!(inflight.is_none(), "a second request in flight");
             let owned = match r {
                 Request::Register { user, password } => {

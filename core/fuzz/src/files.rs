@@ -14,6 +14,7 @@ use socklab_core::files::{
     Command, Files, FilesConfig, RamDisk, RamStore, Reply, Request, Scratch, ServerLine, Storage,
     StorageError, WriteMode, parse_command, parse_entry, parse_reply, perform, validate_name,
 };
+use socklab_core::side::SideWork;
 use socklab_core::{Duration, Instant, Session};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, VecDeque};
@@ -172,7 +173,7 @@ pub(crate) struct Harness<'d, const F: usize, const B: usize> {
 impl<const F: usize, const B: usize> Harness<'_, F, B> {
     /// Take the next request, checking it against the line just read.
     pub(crate) fn poll(&mut self) {
-        let Some(req) = self.d.s.poll_storage().map(Owned::of) else {
+        let Some(req) = self.d.s.poll_request().map(Owned::of) else {
             return;
         };
         assert!(
@@ -180,7 +181,7 @@ impl<const F: usize, const B: usize> Harness<'_, F, B> {
             "a second request while one is in flight"
         );
         assert!(
-            self.d.s.poll_storage().is_none(),
+            self.d.s.poll_request().is_none(),
             "a request is returned once"
         );
         if self.d.closed().is_some() {
@@ -292,7 +293,7 @@ impl<const F: usize, const B: usize> Harness<'_, F, B> {
             (Owned::Begin(..), Reply::Failed(e)) => Some(Err(e)),
             _ => None,
         };
-        self.d.s.handle_storage(reply);
+        self.d.s.handle_reply(self.d.instant(), reply);
         self.d.sync();
         self.poll();
         begun
@@ -502,7 +503,7 @@ pub fn session(input: Input) {
         h.d.closed().is_some(),
         "EOF with nothing under way ends the session"
     );
-    assert!(h.inflight.is_none() && !h.d.s.storage_in_flight());
+    assert!(h.inflight.is_none() && !h.d.s.request_in_flight());
     check_output(&h.d.out, &mut h.model, None);
     assert!(h.model.stored.is_empty(), "a commit was never answered OK");
     // The disk holds exactly the committed files, and no temporary.

@@ -30,6 +30,7 @@ use arbitrary::Arbitrary;
 use socklab_core::files::{
     Files, FilesConfig, RamDisk, RamStore, Scratch, Storage, StorageError, WriteMode,
 };
+use socklab_core::side::SideWork;
 use socklab_core::{Duration, Instant, Session};
 use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet};
@@ -295,7 +296,7 @@ pub fn pair(input: Input) {
     }
     for (i, c) in p.conns.iter_mut().enumerate() {
         assert!(c.d.closed().is_some(), "session {i}: EOF ends the session");
-        assert!(c.inflight.is_none() && !c.d.s.storage_in_flight());
+        assert!(c.inflight.is_none() && !c.d.s.request_in_flight());
         check_output(&c.d.out, &mut c.model, Some(&p.versions));
         assert!(c.model.stored.is_empty(), "a commit was never answered OK");
     }

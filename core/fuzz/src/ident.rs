@@ -5,6 +5,7 @@ use crate::drive::Driver;
 use arbitrary::Arbitrary;
 use socklab_core::CloseReason;
 use socklab_core::ident::{FULL, INVALID, Ident, QUESTION, valid_name};
+use socklab_core::side::SideWork;
 
 /// One step.
 #[derive(Arbitrary, Debug)]
@@ -51,7 +52,7 @@ pub fn session(input: Input) {
             }
             Op::Eof => d.eof(),
             Op::PollStore => {
-                if let Some(name) = d.s.poll_store() {
+                if let Some(name) = d.s.poll_request() {
                     assert!(taken.is_none(), "asked to store twice");
                     // Exactly the first line the peer sent, as the name rule reads it.
                     let (lines, _) = crate::lines(&d.consumed);
@@ -60,15 +61,15 @@ pub fn session(input: Input) {
                 }
             }
             Op::Stored(ok) => {
-                if taken.is_some() && stored.is_none() && d.s.is_storing() {
+                if taken.is_some() && stored.is_none() && d.s.request_in_flight() {
                     stored = Some(ok);
                 }
-                d.s.handle_stored(ok);
+                d.s.handle_reply(d.instant(), ok);
                 d.sync();
             }
         }
         if d.closed().is_some() {
-            assert!(!d.s.is_storing());
+            assert!(!d.s.request_in_flight());
         }
     }
     d.drain_all();
@@ -99,8 +100,8 @@ fn full(ops: &[Op]) {
                 d.drain(*n as usize);
             }
             Op::Eof => d.eof(),
-            Op::PollStore => assert_eq!(d.s.poll_store(), None),
-            Op::Stored(ok) => d.s.handle_stored(*ok),
+            Op::PollStore => assert_eq!(d.s.poll_request(), None),
+            Op::Stored(ok) => d.s.handle_reply(d.instant(), *ok),
         }
     }
     d.drain_all();

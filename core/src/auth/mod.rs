@@ -1,19 +1,23 @@
 //! §5 auth: users with passwords and session tokens ("like cookies").
 //!
 //! * [`command`] — the command parser (server) and the reply parser (clients);
+//! * [`request`] — the [`Request`]s the session hands its backend and the [`Reply`]s;
 //! * [`server`] — the [`Auth`] session, which never hashes, stores or draws randomness
-//!   itself: it emits a [`Request`] for the frontend's backend (Argon2 on a worker
-//!   pool on the PC) and resumes when the [`Reply`] comes back.
+//!   itself: as a [`SideWork`](crate::side::SideWork) it emits a [`Request`] for the
+//!   frontend's backend (Argon2 on a worker pool on the PC) and resumes when the
+//!   [`Reply`] comes back.
 //!
 //! Everything secret (hashing, token generation, the user and session stores,
 //! throttling by peer address) belongs to the backend, so this module stays `no_std`
 //! and allocation-free and a board could put a different backend behind it.
 
 pub mod command;
+pub mod request;
 pub mod server;
 
 pub use command::{Command, CommandError, ServerReply, parse_command, parse_reply};
-pub use server::{Auth, Reply, Request};
+pub use request::{Reply, Request};
+pub use server::Auth;
 
 /// The greeting, sent on connect (§5).
 pub const GREETING: &str = "OK socklab-auth 1";

@@ -6,10 +6,13 @@
 //! * [`reply`] — server lines: what the server renders and what the client parses;
 //! * [`storage`] — the [`Storage`] trait and the request/reply pairs through which a
 //!   session asks for storage work without ever blocking on it;
-//! * [`server`] — the [`Files`] session;
+//! * [`config`] — the session's settings and §3's defaults;
+//! * [`server`] — the [`Files`] session, a [`SideWork`](crate::side::SideWork) whose
+//!   requests are storage requests;
 //! * [`ram`] — a fixed-size RAM store (boards, allocation-free tests).
 
 pub mod command;
+pub mod config;
 pub mod name;
 pub mod ram;
 pub mod reply;
@@ -17,11 +20,14 @@ pub mod server;
 pub mod storage;
 
 pub use command::{Command, CommandError, parse_command};
+pub use config::{DEFAULT_MIN_UPLOAD_RATE, FilesConfig, RATE_WINDOW};
 pub use name::{MAX_NAME, NameError, validate_name};
 pub use ram::{RamDisk, RamStore};
 pub use reply::{ReplyError, ServerLine, parse_entry, parse_reply};
-pub use server::{DEFAULT_MIN_UPLOAD_RATE, Files, FilesConfig, RATE_WINDOW};
-pub use storage::{Reply, Request, Scratch, Storage, StorageError, WriteMode, perform};
+pub use server::Files;
+pub use storage::{
+    InlineStorage, Reply, Request, Scratch, Storage, StorageError, WriteMode, perform,
+};
 
 /// The greeting, sent on connect (§3).
 pub const GREETING: &str = "OK socklab-files 1";

@@ -3,12 +3,12 @@
 //! wherever it likes.
 //!
 //! Disk calls may be slow, and a session must never block its event loop. So the
-//! session does not call [`Storage`] itself: it emits one [`Request`] at a time
-//! ([`Files::poll_storage`](super::Files::poll_storage)) and later receives the
-//! [`Reply`] ([`Files::handle_storage`](super::Files::handle_storage)). A frontend with
-//! a fast store (a RAM store on a board, a fake in tests) answers at once with
-//! [`perform`]; the PC server copies the request, runs it on a worker thread and hands
-//! the reply back when a waker says it is done. Either way the machine is the same.
+//! session does not call [`Storage`] itself: it is a [`SideWork`](crate::side::SideWork)
+//! that emits one [`Request`] at a time and later receives the [`Reply`]. A frontend
+//! with a fast store (a RAM store on a board, a fake in tests) answers at once through
+//! [`InlineStorage`] (which runs [`perform`]); the PC server copies the request, runs it
+//! on a worker thread and hands the reply back when a waker says it is done. Either way
+//! the machine is the same.
 //!
 //! One [`Storage`] value serves one session: it holds that session's open upload, open
 //! download and listing snapshot. What several sessions share (which names are being
@@ -159,6 +159,27 @@ impl<const N: usize> Scratch<N> {
 impl<const N: usize> Default for Scratch<N> {
     fn default() -> Self {
         Self::new()
+    }
+}
+
+/// A [`Storage`] whose requests are run on the spot, with the scratch space its replies
+/// borrow: the [`Answer`](crate::side::Answer) through which the
+/// [`Inline`](crate::side::Inline) runner serves a [`Files`](super::Files) session.
+#[derive(Debug)]
+pub struct InlineStorage<S, const N: usize> {
+    /// The store.
+    pub store: S,
+    /// Where replies keep their bytes.
+    pub scratch: Scratch<N>,
+}
+
+impl<S, const N: usize> InlineStorage<S, N> {
+    /// Answer requests from `store`.
+    pub const fn new(store: S) -> Self {
+        InlineStorage {
+            store,
+            scratch: Scratch::new(),
+        }
     }
 }
 

@@ -4,9 +4,9 @@
 //! * [`name`] — the name rule (1..=64 characters after trimming spaces, printable, no
 //!   TAB), shared by the server and the client;
 //! * [`server`] — the [`Ident`] session. It never touches the name file: like the files
-//!   session it *asks* the frontend to store the pair ([`Ident::poll_store`]) and
-//!   greets only once the frontend reports the outcome ([`Ident::handle_stored`]), so
-//!   the greeting promises that the name is durably stored.
+//!   session it is a [`SideWork`](crate::side::SideWork) that *asks* the frontend to
+//!   store the pair and greets only once the frontend reports the outcome, so the
+//!   greeting promises that the name is durably stored.
 
 pub mod name;
 pub mod server;

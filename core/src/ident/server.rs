@@ -10,10 +10,9 @@
 //! The frontend looks the peer's address up before opening the session (it owns the
 //! table) and chooses [`Ident::known`] or [`Ident::unknown`] (or [`Ident::full`] when
 //! the table has no room for another address). For an unknown client the
-//! session reads one line; a valid name becomes a store request
-//! ([`poll_store`](Ident::poll_store)) and the greeting waits for
-//! [`handle_stored`](Ident::handle_stored), so a client that was told
-//! `Nice to meet you` is known after a crash too.
+//! session reads one line; a valid name becomes its one [`SideWork`] request (the name
+//! to store, with the peer's address) and the greeting waits for the reply (was it
+//! stored?), so a client that was told `Nice to meet you` is known after a crash too.
 
 use core::fmt::Write as _;
 
@@ -24,6 +23,7 @@ use super::{FULL, INVALID, QUESTION};
 use crate::line::{LineReader, MAX_LINE_BUF};
 use crate::outbuf::OutBuf;
 use crate::session::{CloseReason, Session, Work};
+use crate::side::SideWork;
 use crate::time::Instant;
 
 /// Output queue: the longest line is `Nice to meet you, <256 bytes>!\n`.
@@ -85,34 +85,6 @@ impl Ident {
             name: String::new(),
             eof: false,
         }
-    }
-
-    /// The name to store, once, after a valid answer. The frontend stores it (with the
-    /// peer's address) and reports with [`handle_stored`](Self::handle_stored).
-    pub fn poll_store(&mut self) -> Option<&str> {
-        if self.state != State::StoreWanted {
-            return None;
-        }
-        self.state = State::Storing;
-        Some(&self.name)
-    }
-
-    /// The store request finished. `true`: the pair is durable, greet. `false`: it could
-    /// not be stored; the session closes without a greeting, because `Nice to meet you`
-    /// would promise a memory the server does not have (the frontend logs why).
-    pub fn handle_stored(&mut self, stored: bool) {
-        if self.state != State::Storing {
-            return;
-        }
-        if stored {
-            let _ = writeln!(Wr(&mut self.out), "Nice to meet you, {}!", self.name);
-        }
-        self.state = State::Closed(CloseReason::Finished);
-    }
-
-    /// True while a store request is out (or about to be).
-    pub fn is_storing(&self) -> bool {
-        matches!(self.state, State::StoreWanted | State::Storing)
     }
 
     fn reject(&mut self, reason: CloseReason) {
@@ -192,6 +164,39 @@ impl Session for Ident {
     }
 }
 
+/// The request is the name to store; the reply says whether it was stored.
+impl SideWork for Ident {
+    type Request<'a> = &'a str;
+    type Reply<'a> = bool;
+
+    /// The name to store, once, after a valid answer. The frontend stores it with the
+    /// peer's address.
+    fn poll_request(&mut self) -> Option<&str> {
+        if self.state != State::StoreWanted {
+            return None;
+        }
+        self.state = State::Storing;
+        Some(&self.name)
+    }
+
+    /// `true`: the pair is durable, greet. `false`: it could not be stored; the session
+    /// closes without a greeting, because `Nice to meet you` would promise a memory the
+    /// server does not have (the frontend logs why).
+    fn handle_reply(&mut self, _now: Instant, stored: bool) {
+        if self.state != State::Storing {
+            return;
+        }
+        if stored {
+            let _ = writeln!(Wr(&mut self.out), "Nice to meet you, {}!", self.name);
+        }
+        self.state = State::Closed(CloseReason::Finished);
+    }
+
+    fn request_in_flight(&self) -> bool {
+        self.state == State::Storing
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -220,7 +225,7 @@ mod tests {
         );
         assert_eq!(s.close_reason(), Some(CloseReason::Finished));
         s.handle_input(T, b"Ann\n");
-        assert_eq!(s.poll_store(), None);
+        assert_eq!(s.poll_request(), None);
         assert!(drain(&mut s).is_empty());
     }
 
@@ -229,15 +234,15 @@ mod tests {
         let mut s = Ident::unknown();
         assert_eq!(&drain(&mut s)[..], b"What is your name?\n");
         assert_eq!(s.handle_input(T, b"  Bo"), 4);
-        assert_eq!(s.poll_store(), None);
+        assert_eq!(s.poll_request(), None);
         s.handle_input(T, b"b \r\nextra");
-        assert!(s.is_storing());
-        assert_eq!(s.poll_store(), Some("Bob"));
-        assert_eq!(s.poll_store(), None);
+        assert!(s.in_flight().is_some());
+        assert_eq!(s.poll_request(), Some("Bob"));
+        assert_eq!(s.poll_request(), None);
         s.handle_eof(T);
         assert_eq!(s.close_reason(), None, "waits for the store");
         assert!(!s.wants_output());
-        s.handle_stored(true);
+        s.handle_reply(T, true);
         assert_eq!(&drain(&mut s)[..], b"Nice to meet you, Bob!\n");
         assert_eq!(s.close_reason(), Some(CloseReason::Finished));
     }
@@ -247,8 +252,8 @@ mod tests {
         let mut s = Ident::unknown();
         drain(&mut s);
         s.handle_input(T, b"Bob\n");
-        assert_eq!(s.poll_store(), Some("Bob"));
-        s.handle_stored(false);
+        assert_eq!(s.poll_request(), Some("Bob"));
+        s.handle_reply(T, false);
         assert!(!s.wants_output());
         assert_eq!(s.close_reason(), Some(CloseReason::Finished));
     }
@@ -260,7 +265,7 @@ mod tests {
             drain(&mut s);
             s.handle_input(T, bad);
             assert_eq!(&drain(&mut s)[..], b"Sorry, that is not a valid name.\n");
-            assert_eq!(s.poll_store(), None);
+            assert_eq!(s.poll_request(), None);
             assert_eq!(s.close_reason(), Some(CloseReason::Finished));
         }
         let mut s = Ident::unknown();

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::rc::Rc;
 
 use socklab_core::files::{Files, FilesConfig, Scratch, Storage, StorageError, WriteMode, perform};
+use socklab_core::side::SideWork;
 use socklab_core::{Instant, Session};
 
 /// What every handle of one store shares.
@@ -163,9 +164,9 @@ impl Conn {
 
     /// Answer every storage request the session has.
     pub fn run_storage(&mut self) {
-        while let Some(req) = self.session.poll_storage() {
+        while let Some(req) = self.session.poll_request() {
             let reply = perform(&mut self.store, req, &mut self.scratch);
-            self.session.handle_storage(reply);
+            self.session.handle_reply(self.now, reply);
         }
     }
 

@@ -12,6 +12,8 @@
 //! * [`handoff`] — what the loops share: connection count, stop, an inbox per loop;
 //! * [`wake`] — waking a connection's loop when work done on another thread is ready;
 //! * [`peer_key`] — which peers count as one for per-address limits (IPv6 by /64);
+//! * [`pooled`] — any core session with side work (disk, hashing, a name store) run on
+//!   the worker pool, as a plain session for the loop;
 //! * [`files`] — the §3 service: confined storage folder, disk work on a worker pool;
 //! * [`ident`] — the §4 service: the name table, stored off the loop;
 //! * [`auth`] — the §5 service: Argon2id users, hashed session tokens, throttling;
@@ -26,6 +28,7 @@ pub mod handoff;
 pub mod ident;
 pub mod listener;
 pub mod peer_key;
+pub mod pooled;
 pub mod service;
 pub mod signal;
 pub mod timers;

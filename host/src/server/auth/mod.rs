@@ -5,14 +5,16 @@
 //! * [`throttle`] — wrong-password counting (LOGIN, PASSWD) per user and per address,
 //!   bounded;
 //! * [`register_limit`] — new users per address per hour (`--register-limit`), bounded;
-//! * [`session`] — the core session with slow work on the worker pool.
+//! * [`backend`] — what runs the session's requests: the shared tables and Argon2, and
+//!   each connection's view of them, the [`Worker`](super::pooled::Worker) that puts
+//!   slow work on the pool.
 //!
 //! The service refuses payload dumps (`-vv`), so the shared log never sees a password
 //! or a token; nothing in this module logs a secret either.
 
+pub mod backend;
 pub mod register_limit;
 pub mod secret;
-pub mod session;
 pub mod store;
 pub mod throttle;
 
@@ -21,15 +23,16 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use socklab_core::Instant;
-use socklab_core::auth::SERVER_FULL;
+use socklab_core::auth::{Auth, SERVER_FULL};
 use socklab_core::session::{Idle, Session};
 
+use super::pooled::{OnPool, Pooled};
 use super::service::Service;
 use super::wake::Wake;
 use crate::pool::Pool;
+use backend::{Backend, ConnBackend};
 use register_limit::RegisterLimit;
 use secret::{Cost, Hasher};
-use session::{Backend, PooledAuth};
 use store::Store;
 use throttle::Throttle;
 
@@ -69,7 +72,7 @@ impl AuthService {
                 throttle: Mutex::new(Throttle::default()),
                 register_limit: Mutex::new(RegisterLimit::new(register_limit::DEFAULT_PER_HOUR)),
                 ttl,
-                max_users: session::MAX_USERS,
+                max_users: backend::MAX_USERS,
                 log: OnceLock::new(),
             }),
             pool: Arc::new(pool),
@@ -133,7 +136,12 @@ impl Service for AuthService {
     }
 
     fn open_from(&mut self, now: Instant, peer: SocketAddr, wake: Wake) -> Box<dyn Session + Send> {
-        let s = PooledAuth::new(now, self.backend.clone(), peer, self.pool.clone(), wake);
+        let conn = ConnBackend::new(self.backend.clone(), peer);
+        let s = Pooled::new(
+            now,
+            Auth::new(now),
+            OnPool::new(conn, self.pool.clone(), wake),
+        );
         Box::new(Idle::new(s, now, self.idle))
     }
 

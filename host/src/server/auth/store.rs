@@ -42,9 +42,10 @@ pub fn unix_ms() -> u64 {
         .map_or(0, |d| d.as_millis() as u64)
 }
 
-/// One live session.
+/// One live login: what a token stands for (a "session" in §5's words, a line of the
+/// session file).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Session {
+pub struct Login {
     /// The whole digest (the table is indexed by its first half).
     pub hash: TokenHash,
     /// Whose session it is.
@@ -63,28 +64,28 @@ pub struct Tables {
     /// User name → Argon2id PHC string.
     pub users: HashMap<String, String>,
     /// Token-hash selector → session.
-    pub sessions: HashMap<[u8; 16], Session>,
-    /// The next [`Session::issued`].
+    pub sessions: HashMap<[u8; 16], Login>,
+    /// The next [`Login::issued`].
     next_issued: u64,
 }
 
 impl Tables {
     /// The live session for `hash` at `now_ms`, compared in constant time.
-    pub fn session(&self, hash: &TokenHash, now_ms: u64) -> Option<&Session> {
+    pub fn session(&self, hash: &TokenHash, now_ms: u64) -> Option<&Login> {
         self.sessions
             .get(&hash.selector())
             .filter(|s| s.hash.matches(hash) && now_ms < s.expires)
     }
 
     /// Add a new session, numbered after every earlier one.
-    pub fn add_session(&mut self, mut s: Session) {
+    pub fn add_session(&mut self, mut s: Login) {
         s.issued = self.next_issued;
         self.next_issued += 1;
         self.sessions.insert(s.hash.selector(), s);
     }
 
     /// If `user` has more than `limit` sessions, end the oldest and return it.
-    pub fn evict_over_limit(&mut self, user: &str, limit: usize) -> Option<Session> {
+    pub fn evict_over_limit(&mut self, user: &str, limit: usize) -> Option<Login> {
         let mine = self.sessions.values().filter(|s| s.user == user);
         if mine.clone().count() <= limit {
             return None;
@@ -125,7 +126,7 @@ impl Store {
         for (line, fields) in read_lines(&dir.join(SESSIONS), SESSIONS_HEADER, 3)? {
             let hash = TokenHash::from_hex(&fields[0]).ok_or_else(|| bad_line(SESSIONS, line))?;
             let expires = fields[2].parse().map_err(|_| bad_line(SESSIONS, line))?;
-            loaded.push(Session {
+            loaded.push(Login {
                 hash,
                 user: fields[1].clone(),
                 expires,
@@ -256,7 +257,7 @@ mod tests {
             let mut t = store.lock();
             t.users.insert("bob".into(), "$argon2id$x".into());
             for (h, exp) in [(live, unix_ms() + 60_000), (dead, 1)] {
-                let s = Session {
+                let s = Login {
                     hash: h,
                     user: "bob".into(),
                     expires: exp,

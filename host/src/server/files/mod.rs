@@ -1,23 +1,29 @@
 //! `serve files` (§3): the core session, a confined storage folder, and a worker pool
 //! that keeps disk work off the event loop.
 //!
-//! * [`dir`] — the folder: `*at` calls on a directory handle, temporaries, durability;
-//! * [`session`] — the core session with its storage requests run on the pool.
+//! * [`dir`] — the folder: `*at` calls on a directory handle, what is served;
+//! * [`temp`] — upload temporaries: unnamed (`O_TMPFILE`) or random dot-names;
+//! * [`dir_storage`] — one session's view of the folder (core's `Storage`), durability;
+//! * [`disk`] — what runs a session's storage requests on the pool, for [`Pooled`].
 
 pub mod dir;
-pub mod session;
+pub mod dir_storage;
+pub mod disk;
+pub mod temp;
 
 use std::sync::Arc;
 
 use socklab_core::Instant;
-use socklab_core::files::{FilesConfig, SERVER_FULL};
+use socklab_core::files::{Files, FilesConfig, SERVER_FULL};
 use socklab_core::session::Session;
 
+use super::pooled::{OnPool, Pooled};
 use super::service::Service;
 use super::wake::Wake;
 use crate::pool::Pool;
-use dir::{Dir, DirStorage};
-use session::{CHUNK, PooledFiles};
+use dir::Dir;
+use dir_storage::DirStorage;
+use disk::{CHUNK, Disk};
 
 /// Worker threads for file I/O: they mostly wait for the disk, so a few more than the
 /// two cores of a lab machine keep a slow `fsync` from holding up everyone's listing.
@@ -51,13 +57,12 @@ impl Service for FilesService {
     }
 
     fn open(&mut self, now: Instant, wake: Wake) -> Box<dyn Session + Send> {
-        Box::new(PooledFiles::new(
+        let disk = Disk::new(DirStorage::new(self.dir.clone()), self.io_delay);
+        let files = Files::<CHUNK>::new(now, self.config);
+        Box::new(Pooled::new(
             now,
-            self.config,
-            DirStorage::new(self.dir.clone()),
-            self.pool.clone(),
-            wake,
-            self.io_delay,
+            files,
+            OnPool::new(disk, self.pool.clone(), wake),
         ))
     }
 

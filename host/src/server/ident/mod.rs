@@ -2,26 +2,27 @@
 //! worker that stores names off the event loop.
 //!
 //! * [`db`] — the table: loaded at start, rewritten atomically on every new name;
-//! * [`session`] — the core session with its store requests run on the pool.
+//! * [`writer`] — what stores a new name on the writer thread, for [`Pooled`].
 //!
 //! The loop looks the peer's IP up when the connection is accepted
 //! ([`Service::open_from`]), so a known client is greeted without any disk work.
 
 pub mod db;
-pub mod session;
+pub mod writer;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use socklab_core::Instant;
 use socklab_core::ident::Ident;
 use socklab_core::session::{Idle, Session};
 
+use super::pooled::{OnPool, Pooled};
 use super::service::Service;
 use super::wake::Wake;
 use crate::pool::Pool;
 use db::IdentDb;
-use session::PooledIdent;
+use writer::NameWriter;
 
 /// `serve ident` (§4).
 #[derive(Debug, Clone)]
@@ -51,12 +52,17 @@ impl IdentService {
 }
 
 impl IdentService {
-    fn store(&self) -> session::Store {
-        session::Store {
-            db: self.db.clone(),
-            pool: self.pool.clone(),
-            delay: self.store_delay,
-        }
+    /// `core` for a peer at `ip`, its name stored by the writer thread.
+    fn pooled(
+        &self,
+        now: Instant,
+        core: Ident,
+        ip: Option<IpAddr>,
+        wake: Wake,
+    ) -> Idle<Pooled<Ident, NameWriter>> {
+        let writer = NameWriter::new(self.db.clone(), ip, self.store_delay);
+        let s = Pooled::new(now, core, OnPool::new(writer, self.pool.clone(), wake));
+        Idle::new(s, now, self.idle)
     }
 }
 
@@ -78,8 +84,7 @@ impl Service for IdentService {
     /// asks the name, and storing it fails (no greeting). The loop always calls
     /// [`open_from`](Service::open_from) instead.
     fn open(&mut self, now: Instant, wake: Wake) -> Box<dyn Session + Send> {
-        let s = PooledIdent::new(Ident::unknown(), None, self.store(), wake);
-        Box::new(Idle::new(s, now, self.idle))
+        Box::new(self.pooled(now, Ident::unknown(), None, wake))
     }
 
     fn open_from(&mut self, now: Instant, peer: SocketAddr, wake: Wake) -> Box<dyn Session + Send> {
@@ -98,7 +103,6 @@ impl Service for IdentService {
                 Ident::full()
             }
         };
-        let s = PooledIdent::new(core, Some(ip), self.store(), wake);
-        Box::new(Idle::new(s, now, self.idle))
+        Box::new(self.pooled(now, core, Some(ip), wake))
     }
 }

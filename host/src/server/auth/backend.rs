@@ -1,34 +1,28 @@
-//! The core [`Auth`] session with its requests answered by the [`Backend`]: cheap ones
-//! (a token lookup) at once on the loop, slow ones (Argon2, `fsync`) on the worker pool.
+//! What runs an auth session's requests: the [`Backend`] every connection shares (users,
+//! logins, Argon2, throttling) and each connection's [`ConnBackend`], the
+//! [`Worker`] through which [`Pooled`](crate::server::pooled::Pooled) answers cheap
+//! requests (a token lookup) at once on the loop and slow ones (Argon2, `fsync`) on the
+//! worker pool. A WHOAMI never waits in the pool's queue behind other people's hashes,
+//! which is what keeps the server responsive while logins are being verified.
 //!
-//! Same shape as the files service's `PooledFiles`: a request is copied into an owned
-//! [`Job`], sent to the pool with this connection's [`Handle`] (which remembers the
-//! connection's session), and the worker leaves the handle and the [`Outcome`] in a
-//! slot and wakes the loop; the next call on the session hands the reply to the core.
-//! A WHOAMI never waits in the pool's queue behind other people's hashes, which is what
-//! keeps the server responsive while logins are being verified.
-//!
-//! Passwords travel in [`Zeroizing`] strings and tokens are wiped from the handle as
-//! soon as the reply line is queued.
+//! Passwords travel in [`Zeroizing`] strings and tokens are wiped from the connection's
+//! backend as soon as the reply line is queued.
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 
-use socklab_core::Instant;
 use socklab_core::auth::{Auth, ErrorCode, Reply, Request};
-use socklab_core::session::{CloseReason, Event, Session, Work};
 use zeroize::{Zeroize, Zeroizing};
 
 use super::register_limit::RegisterLimit;
 use super::secret::{Hasher, TokenHash, new_token};
-use super::store::{self, Store, unix_ms};
+use super::store::{Login, Store, unix_ms};
 use super::throttle::{Key, Throttle};
 use crate::log::Logger;
-use crate::pool::Pool;
-use crate::server::wake::Wake;
+use crate::server::pooled::Worker;
 
-/// Live sessions one user may have at once (phones, laptops, lab machines...). A
-/// LOGIN past it ends that user's oldest session.
+/// Live logins (sessions, in §5's words) one user may have at once (phones, laptops, lab
+/// machines...). A LOGIN past it ends that user's oldest login.
 pub const MAX_SESSIONS_PER_USER: usize = 16;
 
 /// Default `--max-users`: far more than a lab has students, and it keeps the user file
@@ -66,7 +60,7 @@ impl Backend {
 
 /// A request in owned form.
 #[derive(Debug)]
-enum Job {
+pub enum Job {
     Register(String, Zeroizing<String>),
     Login(String, Zeroizing<String>),
     Token(Zeroizing<String>),
@@ -89,43 +83,82 @@ impl Job {
             Request::Logout => Job::Logout,
         }
     }
-
-    /// Table lookups only: answered on the loop.
-    fn is_cheap(&self) -> bool {
-        matches!(self, Job::Token(_) | Job::Whoami)
-    }
 }
 
-/// A reply whose text (token or user) stays in the handle.
+/// A reply whose text (token or user) stays in the connection's backend.
 #[derive(Debug, Clone, Copy)]
-enum Outcome {
+pub enum Outcome {
     Done,
     Token(u64),
     User(u64),
     Failed(ErrorCode),
 }
 
-/// One connection's view of the backend.
+/// One connection's view of the backend, travelling to a worker with each slow request.
 #[derive(Debug)]
-pub struct Handle {
+pub struct ConnBackend {
     backend: Arc<Backend>,
     peer: SocketAddr,
-    /// The session this connection is logged in with.
+    /// The login this connection is logged in with.
     current: Option<TokenHash>,
     /// The token or user name of the last outcome.
     text: Zeroizing<String>,
 }
 
-impl Handle {
-    fn run(&mut self, job: &Job) -> Outcome {
-        match self.try_run(job) {
+impl Worker<Auth> for ConnBackend {
+    type Job = Job;
+    type Outcome = Outcome;
+
+    fn job(&mut self, request: Request<'_>) -> Job {
+        Job::from_request(request)
+    }
+
+    /// Table lookups only: answered on the loop.
+    fn is_cheap(&self, job: &Job) -> bool {
+        matches!(job, Job::Token(_) | Job::Whoami)
+    }
+
+    fn run(&mut self, job: Job) -> Outcome {
+        match self.try_run(&job) {
             Ok(o) => o,
             Err(code) => Outcome::Failed(code),
         }
     }
 
-    /// The live session of this connection: (user, ms left).
-    fn current_session(&mut self) -> Result<(String, u64), ErrorCode> {
+    fn reply(&self, outcome: Outcome) -> Reply<'_> {
+        let ttl = socklab_core::Duration::from_millis;
+        match outcome {
+            Outcome::Done => Reply::Done,
+            Outcome::Token(ms) => Reply::Token {
+                token: &self.text,
+                ttl: ttl(ms),
+            },
+            Outcome::User(ms) => Reply::User {
+                user: &self.text,
+                ttl: ttl(ms),
+            },
+            Outcome::Failed(c) => Reply::Failed(c),
+        }
+    }
+
+    fn delivered(&mut self) {
+        self.text.zeroize();
+    }
+}
+
+impl ConnBackend {
+    /// The backend as seen by a connection from `peer`, not logged in.
+    pub fn new(backend: Arc<Backend>, peer: SocketAddr) -> Self {
+        ConnBackend {
+            backend,
+            peer,
+            current: None,
+            text: Zeroizing::new(String::new()),
+        }
+    }
+
+    /// The live login of this connection: (user, ms left).
+    fn current_login(&mut self) -> Result<(String, u64), ErrorCode> {
         let now = unix_ms();
         let found = self.current.and_then(|h| {
             let t = self.backend.store.lock();
@@ -200,7 +233,7 @@ impl Handle {
                 let token = Zeroizing::new(new_token().map_err(|_| ErrorCode::Io)?);
                 let hash = TokenHash::of(&token);
                 let ttl = b.ttl.as_millis() as u64;
-                let session = store::Session {
+                let login = Login {
                     hash,
                     user: user.clone(),
                     expires: unix_ms().saturating_add(ttl),
@@ -208,7 +241,7 @@ impl Handle {
                 };
                 let evicted = {
                     let mut t = b.store.lock();
-                    t.add_session(session);
+                    t.add_session(login);
                     // One user's sessions are bounded, so no peer with a password can
                     // grow the table by logging in again and again: past the limit the
                     // oldest ends.
@@ -241,17 +274,17 @@ impl Handle {
                 Ok(Outcome::User(left))
             }
             Job::Whoami => {
-                let (user, left) = self.current_session()?;
+                let (user, left) = self.current_login()?;
                 self.set_text(&user);
                 Ok(Outcome::User(left))
             }
             Job::CheckPassword(old) => {
-                let (user, _) = self.current_session()?;
+                let (user, _) = self.current_login()?;
                 self.check_password(user.clone(), &user, old)?;
                 Ok(Outcome::Done)
             }
             Job::SetPassword(new) => {
-                let (user, _) = self.current_session()?;
+                let (user, _) = self.current_login()?;
                 let phc = b.hasher.hash(new).map_err(|_| ErrorCode::Io)?;
                 let old = b.store.lock().users.insert(user.clone(), phc);
                 b.store.save_users().map_err(|e| {
@@ -367,163 +400,5 @@ impl Handle {
     fn set_text(&mut self, s: &str) {
         self.text.zeroize();
         self.text.push_str(s);
-    }
-
-    fn reply(&self, outcome: Outcome) -> Reply<'_> {
-        let ttl = socklab_core::Duration::from_millis;
-        match outcome {
-            Outcome::Done => Reply::Done,
-            Outcome::Token(ms) => Reply::Token {
-                token: &self.text,
-                ttl: ttl(ms),
-            },
-            Outcome::User(ms) => Reply::User {
-                user: &self.text,
-                ttl: ttl(ms),
-            },
-            Outcome::Failed(c) => Reply::Failed(c),
-        }
-    }
-}
-
-/// The slot a worker fills.
-#[derive(Debug, Default)]
-struct Slot {
-    done: Option<(Box<Handle>, Outcome)>,
-}
-
-/// An auth session whose slow work runs on the pool.
-#[derive(Debug)]
-pub struct PooledAuth {
-    core: Auth,
-    /// `None` while a job has it.
-    handle: Option<Box<Handle>>,
-    slot: Arc<Mutex<Slot>>,
-    pool: Arc<Pool>,
-    wake: Wake,
-    /// The latest time the loop told us; a reply that arrives through a wake-up is
-    /// dated by it, which can only make a session expire early, never late.
-    now: Instant,
-}
-
-impl PooledAuth {
-    /// A session for a connection from `peer`, accepted at `now`.
-    pub fn new(
-        now: Instant,
-        backend: Arc<Backend>,
-        peer: SocketAddr,
-        pool: Arc<Pool>,
-        wake: Wake,
-    ) -> Self {
-        PooledAuth {
-            core: Auth::new(now),
-            handle: Some(Box::new(Handle {
-                backend,
-                peer,
-                current: None,
-                text: Zeroizing::new(String::new()),
-            })),
-            slot: Arc::default(),
-            pool,
-            wake,
-            now,
-        }
-    }
-
-    fn deliver(&mut self, mut handle: Box<Handle>, outcome: Outcome) {
-        self.core.handle_reply(self.now, handle.reply(outcome));
-        handle.text.zeroize();
-        self.handle = Some(handle);
-    }
-
-    /// Deliver finished work to the core and start the next job, if any.
-    fn step(&mut self) {
-        loop {
-            if self.handle.is_none() {
-                let done = self
-                    .slot
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .done
-                    .take();
-                let Some((handle, outcome)) = done else {
-                    return; // still running
-                };
-                self.deliver(handle, outcome);
-            }
-            let Some(req) = self.core.poll_storage() else {
-                return;
-            };
-            let job = Job::from_request(req);
-            let mut handle = self.handle.take().expect("handle is home");
-            if job.is_cheap() {
-                let outcome = handle.run(&job);
-                self.deliver(handle, outcome);
-                continue;
-            }
-            let slot = self.slot.clone();
-            let wake = self.wake.clone();
-            self.pool.spawn(move || {
-                let outcome = handle.run(&job);
-                drop(job);
-                slot.lock().unwrap_or_else(PoisonError::into_inner).done = Some((handle, outcome));
-                wake.wake();
-            });
-        }
-    }
-}
-
-impl Session for PooledAuth {
-    fn handle_input(&mut self, now: Instant, input: &[u8]) -> usize {
-        self.now = self.now.max(now);
-        self.step();
-        let n = self.core.handle_input(now, input);
-        self.step();
-        n
-    }
-
-    fn handle_eof(&mut self, now: Instant) {
-        self.now = self.now.max(now);
-        self.step();
-        self.core.handle_eof(now);
-        self.step();
-    }
-
-    fn handle_timeout(&mut self, now: Instant) {
-        self.now = self.now.max(now);
-        self.step();
-        self.core.handle_timeout(now);
-        self.step();
-    }
-
-    fn poll_output(&mut self, buf: &mut [u8]) -> usize {
-        self.step();
-        self.core.poll_output(buf)
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        self.core.poll_timeout()
-    }
-
-    fn poll_event(&mut self) -> Option<Event> {
-        None
-    }
-
-    fn close_reason(&self) -> Option<CloseReason> {
-        self.core.close_reason()
-    }
-
-    fn wants_output(&self) -> bool {
-        self.core.wants_output()
-    }
-
-    fn in_flight(&self) -> Option<Work<'_>> {
-        self.core.in_flight()
-    }
-
-    fn handle_stop(&mut self, now: Instant) {
-        self.step();
-        self.core.handle_stop(now);
-        self.step();
     }
 }
