@@ -2,15 +2,13 @@
 //! stack and sleeps in `wfi` until a frame arrives or the next timer is due.
 
 use crate::regs::{self, Mmio, NicIrq};
-use core::cell::RefCell;
 use core::sync::atomic::{AtomicU32, Ordering};
 use cortex_m::peripheral::NVIC;
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::{entry, exception};
 use panic_semihosting as _;
-use socklab_embedded::files::Disk;
 use socklab_embedded::{
-    Buffers, Instant, NetConfig, ServiceConfig, Sessions, Sockets, Stack, Storage, new_disk,
+    Buffers, Instant, NetConfig, ServiceConfig, Sessions, Sockets, Stack, StackResources,
 };
 use socklab_mps2::CORE_HZ;
 use socklab_mps2::lan9118::{Bus, Lan9118};
@@ -48,8 +46,6 @@ static BUFFERS: ConstStaticCell<Buffers> = ConstStaticCell::new(Buffers::new());
 /// `MaybeUninit`), so nothing big passes through the stack; as a local of `main` it
 /// cost 12 KB of stack.
 static SESSIONS: StaticCell<Sessions<'static>> = StaticCell::new();
-/// The files service's RAM disk (4 files of 4 KiB), in `.bss`.
-static DISK: ConstStaticCell<RefCell<Disk>> = ConstStaticCell::new(new_disk());
 /// The socket slots: not all zero bytes, so in `.data` (their image costs flash too).
 static SOCKETS: ConstStaticCell<Sockets<'static>> = ConstStaticCell::new(Sockets::new());
 
@@ -129,15 +125,14 @@ fn main() -> ! {
         entropy: 0x50c4_1ab0_a385_0000 ^ u64::from(cortex_m::peripheral::SYST::get_current()),
         ..ServiceConfig::default()
     };
-    let storage = Storage {
+    let storage = StackResources {
         sockets: SOCKETS.take(),
         buffers: BUFFERS.take(),
         sessions: SESSIONS.init_with(Sessions::new),
-        disk: DISK.take(),
     };
     let mut stack = Stack::new(net, services, &mut nic, storage, clock.now());
-    for (_, port, _) in stack.services() {
-        say!("listening on {}:{}", net.ip.address(), port);
+    for s in stack.services() {
+        say!("listening on {}:{}", net.ip.address(), s.info.port);
     }
     loop {
         let now = clock.now();

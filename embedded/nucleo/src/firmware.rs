@@ -1,16 +1,14 @@
 //! The board: clocks, RMII pins, the Ethernet DMA, SysTick, and the main loop.
 
 use crate::compat::Compat;
-use core::cell::RefCell;
 use core::sync::atomic::{AtomicU32, Ordering};
 use cortex_m::peripheral::syst::SystClkSource;
 use cortex_m_rt::{entry, exception};
 use defmt_rtt as _;
 use panic_probe as _;
 use smoltcp::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr};
-use socklab_embedded::files::Disk;
 use socklab_embedded::{
-    Buffers, Instant, NetConfig, ServiceConfig, Sessions, Sockets, Stack, Storage, new_disk,
+    Buffers, Instant, NetConfig, ServiceConfig, Sessions, Sockets, Stack, StackResources,
 };
 use static_cell::{ConstStaticCell, StaticCell};
 use stm32_eth::dma::{RxRingEntry, TxRingEntry};
@@ -41,8 +39,6 @@ static BUFFERS: ConstStaticCell<Buffers> = ConstStaticCell::new(Buffers::new());
 /// `MaybeUninit`), so nothing big passes through the stack; as a local of `main` it
 /// cost 12 KB of stack.
 static SESSIONS: StaticCell<Sessions<'static>> = StaticCell::new();
-/// The files service's RAM disk (4 files of 4 KiB), in `.bss`.
-static DISK: ConstStaticCell<RefCell<Disk>> = ConstStaticCell::new(new_disk());
 static SOCKETS: ConstStaticCell<Sockets<'static>> = ConstStaticCell::new(Sockets::new());
 
 /// A locally administered MAC made from the chip's unique ID, so two boards on one
@@ -123,16 +119,15 @@ fn main() -> ! {
         entropy: u64::from(cortex_m::peripheral::SYST::get_current()) ^ 0x4e55_c1e0,
         ..ServiceConfig::default()
     };
-    let storage = Storage {
+    let storage = StackResources {
         sockets: SOCKETS.take(),
         buffers: BUFFERS.take(),
         sessions: SESSIONS.init_with(Sessions::new),
-        disk: DISK.take(),
     };
     let now = || Instant::from_millis(u64::from(TICKS.load(Ordering::Relaxed)));
     let mut stack = Stack::new(net, services, &mut device, storage, now());
-    for (_, port, _) in stack.services() {
-        defmt::println!("listening on {}:{}", net.ip.address(), port);
+    for s in stack.services() {
+        defmt::println!("listening on {}:{}", net.ip.address(), s.info.port);
     }
     loop {
         stack.poll(now(), &mut device);
