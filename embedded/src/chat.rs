@@ -13,7 +13,7 @@
 //! runs at the end of every [`crate::Stack::poll`], empties the buffer meanwhile.
 
 use crate::fmt::{debug, info};
-use crate::service::{Load, Round, Running, Service, Setup, Snapshot, report_one};
+use crate::service::{Load, Parts, Round, Running, Service, Snapshot, report_one};
 use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::socket::udp::{self, PacketMetadata};
 use smoltcp::wire::IpEndpoint;
@@ -86,24 +86,9 @@ impl<'a> Service<'a> for Chat {
     where
         'a: 's;
 
-    fn start<'s>(
-        setup: &Setup,
-        buffers: &'a mut ChatBuffers,
-        meta: &'a mut ChatMeta,
-        sessions: &'s mut Option<Room>,
-        sockets: &mut SocketSet<'a>,
-    ) -> ChatUdp<'s>
-    where
-        'a: 's,
-    {
-        ChatUdp::new(
-            CHAT.port,
-            setup.config.member_timeout,
-            sessions,
-            buffers,
-            meta,
-            sockets,
-        )
+    fn start<'s>(parts: Parts<'a, 's, Self>, sockets: &mut SocketSet<'a>) -> ChatUdp<'s> {
+        let timeout = parts.setup.config.member_timeout;
+        ChatUdp::new(timeout, parts.sessions, parts.buffers, parts.meta, sockets)
     }
 }
 
@@ -145,10 +130,9 @@ pub struct ChatUdp<'s> {
 }
 
 impl<'s> ChatUdp<'s> {
-    /// Bind a UDP socket on `port` over `buffers` and `meta`, serving `server` (placed by
+    /// Bind a UDP socket on §0's port over `buffers` and `meta`, serving `server` (placed by
     /// the caller, e.g. in `.bss`, and reset here to an empty room).
     fn new<'a: 's>(
-        port: u16,
         member_timeout: Duration,
         server: &'s mut Option<Room>,
         buffers: &'a mut ChatBuffers,
@@ -160,8 +144,8 @@ impl<'s> ChatUdp<'s> {
             udp::PacketBuffer::new(&mut meta.tx[..], &mut buffers.tx[..]),
         );
         // Fails only for port 0 or a socket already bound; ours is new and the port fixed.
-        if socket.bind(port).is_err() {
-            debug!("chat cannot bind port {}", port);
+        if socket.bind(CHAT.port).is_err() {
+            debug!("chat cannot bind port {}", CHAT.port);
         }
         let handle = sockets.add(socket);
         let server = server.insert(ChatServer::new(member_timeout, MEMBERS));

@@ -40,7 +40,8 @@ pub use smoltcp;
 pub use socklab_core;
 pub use socklab_core::{Duration, Instant};
 
-use service::{Round, Running, Service, Setup, Snapshot};
+use core::marker::PhantomData;
+use service::{Parts, Round, Running, Service, Setup, Snapshot};
 use services::Services;
 use smoltcp::iface::{Config, Interface, SocketSet};
 use smoltcp::phy::Device;
@@ -88,7 +89,14 @@ impl<'a: 's, 's> Stack<'a, 's> {
         } = resources;
         let mut sockets = SocketSet::new(&mut slots[..]);
         let setup = Setup { net, config };
-        let services = Services::start(&setup, buffers, meta, sessions, &mut sockets);
+        let parts = Parts {
+            setup,
+            buffers,
+            meta,
+            sessions,
+            outlives: PhantomData,
+        };
+        let services = Services::start(parts, &mut sockets);
         let mut stack = Stack {
             iface,
             sockets,

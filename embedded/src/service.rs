@@ -10,6 +10,7 @@
 //! Nothing here imports a service; the services import this.
 
 use crate::config::{NetConfig, ServiceConfig};
+use core::marker::PhantomData;
 use smoltcp::iface::SocketSet;
 use socklab_core::service::{ServiceInfo, Transport};
 use socklab_core::time::earliest;
@@ -77,16 +78,16 @@ pub trait Service<'a> {
     const SOCKETS: usize;
     /// Socket buffers and whatever else its sessions share (files: the RAM disk). All
     /// zero bytes, so a `static` of them is in `.bss`.
-    type Buffers;
+    type Buffers: 'a;
     /// Empty buffers, for [`crate::Buffers::new`].
     const BUFFERS: Self::Buffers;
     /// Per-socket bookkeeping that is not all zero bytes (chat's packet metadata); kept
     /// apart from the buffers so only it costs a `.data` image in flash.
-    type Meta;
+    type Meta: 'a;
     /// Empty metadata, for [`crate::Sockets::new`].
     const META: Self::Meta;
     /// Room for its live sessions.
-    type Sessions;
+    type Sessions: 'a;
     /// No sessions. A function, not a `const`: it then writes only the lengths, and a
     /// firmware builds it in place in its `static`.
     fn sessions() -> Self::Sessions;
@@ -94,28 +95,58 @@ pub trait Service<'a> {
     type Running<'s>: Running
     where
         'a: 's;
-    /// Add its sockets to `sockets` and start serving.
-    fn start<'s>(
-        setup: &Setup,
-        buffers: &'a mut Self::Buffers,
-        meta: &'a mut Self::Meta,
-        sessions: &'s mut Self::Sessions,
-        sockets: &mut SocketSet<'a>,
-    ) -> Self::Running<'s>
-    where
-        'a: 's;
+    /// Add its sockets to `sockets` on its `parts`, and start serving.
+    fn start<'s>(parts: Parts<'a, 's, Self>, sockets: &mut SocketSet<'a>) -> Self::Running<'s>;
+}
+
+/// What one service (or list) starts from: the settings, and its share of the frontend's
+/// resources: buffers and metadata for `'a` (the sockets borrow them), the session
+/// room for `'s`.
+pub struct Parts<'a, 's, S: Service<'a> + ?Sized> {
+    /// The settings.
+    pub setup: Setup,
+    /// Socket buffers and what the sessions share.
+    pub buffers: &'a mut S::Buffers,
+    /// Socket metadata.
+    pub meta: &'a mut S::Meta,
+    /// Session room.
+    pub sessions: &'s mut S::Sessions,
+    /// The sessions borrow no longer than the rest (`'a: 's`).
+    pub outlives: PhantomData<&'s &'a ()>,
+}
+
+impl<'a, 's, A: Service<'a>, B: Service<'a>> Parts<'a, 's, (A, B)> {
+    /// The first service's parts and the rest's.
+    fn split(self) -> (Parts<'a, 's, A>, Parts<'a, 's, B>) {
+        let Parts {
+            setup,
+            buffers: (b0, b1),
+            meta: (m0, m1),
+            sessions: (s0, s1),
+            outlives,
+        } = self;
+        let first = Parts {
+            setup,
+            buffers: b0,
+            meta: m0,
+            sessions: s0,
+            outlives,
+        };
+        let rest = Parts {
+            setup,
+            buffers: b1,
+            meta: m1,
+            sessions: s1,
+            outlives,
+        };
+        (first, rest)
+    }
 }
 
 /// A started service, or a list of them.
 pub trait Running {
     /// Move its sockets' data and run its sessions once, if it belongs to `round`.
-    fn poll(
-        &mut self,
-        now: Instant,
-        sockets: &mut SocketSet<'_>,
-        round: Round,
-        snapshot: &Snapshot<'_>,
-    );
+    fn poll(&mut self, now: Instant, sockets: &mut SocketSet<'_>, round: Round, snap: &Snapshot);
     /// Its earliest timer: session timeouts, linger, chat's member timeouts (`now` while
     /// a datagram waits for room).
     fn poll_at(&self, now: Instant) -> Option<Instant>;
@@ -150,19 +181,9 @@ impl<'a, A: Service<'a>, B: Service<'a>> Service<'a> for (A, B) {
     where
         'a: 's;
 
-    fn start<'s>(
-        setup: &Setup,
-        buffers: &'a mut Self::Buffers,
-        meta: &'a mut Self::Meta,
-        sessions: &'s mut Self::Sessions,
-        sockets: &mut SocketSet<'a>,
-    ) -> Self::Running<'s>
-    where
-        'a: 's,
-    {
-        let first = A::start(setup, &mut buffers.0, &mut meta.0, &mut sessions.0, sockets);
-        let rest = B::start(setup, &mut buffers.1, &mut meta.1, &mut sessions.1, sockets);
-        (first, rest)
+    fn start<'s>(parts: Parts<'a, 's, Self>, sockets: &mut SocketSet<'a>) -> Self::Running<'s> {
+        let (first, rest) = parts.split();
+        (A::start(first, sockets), B::start(rest, sockets))
     }
 }
 
@@ -182,29 +203,13 @@ impl<'a> Service<'a> for () {
     where
         'a: 's;
 
-    fn start<'s>(
-        _: &Setup,
-        _: &'a mut (),
-        _: &'a mut (),
-        _: &'s mut (),
-        _: &mut SocketSet<'a>,
-    ) -> Self::Running<'s>
-    where
-        'a: 's,
-    {
-    }
+    fn start<'s>(_: Parts<'a, 's, Self>, _: &mut SocketSet<'a>) -> Self::Running<'s> {}
 }
 
 impl<A: Running, B: Running> Running for (A, B) {
-    fn poll(
-        &mut self,
-        now: Instant,
-        sockets: &mut SocketSet<'_>,
-        round: Round,
-        snapshot: &Snapshot<'_>,
-    ) {
-        self.0.poll(now, sockets, round, snapshot);
-        self.1.poll(now, sockets, round, snapshot);
+    fn poll(&mut self, now: Instant, sockets: &mut SocketSet<'_>, round: Round, snap: &Snapshot) {
+        self.0.poll(now, sockets, round, snap);
+        self.1.poll(now, sockets, round, snap);
     }
 
     fn poll_at(&self, now: Instant) -> Option<Instant> {
@@ -218,7 +223,7 @@ impl<A: Running, B: Running> Running for (A, B) {
 }
 
 impl Running for () {
-    fn poll(&mut self, _: Instant, _: &mut SocketSet<'_>, _: Round, _: &Snapshot<'_>) {}
+    fn poll(&mut self, _: Instant, _: &mut SocketSet<'_>, _: Round, _: &Snapshot) {}
 
     fn poll_at(&self, _: Instant) -> Option<Instant> {
         None

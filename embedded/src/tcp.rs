@@ -8,7 +8,7 @@
 //! "closed at once".
 
 use crate::fmt::{debug, info};
-use crate::service::{Load, Round, Running, Service, Setup, Snapshot, report_one};
+use crate::service::{Load, Parts, Round, Running, Service, Setup, Snapshot, report_one};
 use core::marker::PhantomData;
 use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::socket::tcp;
@@ -95,35 +95,21 @@ where
     where
         'a: 's;
 
-    fn start<'s>(
-        setup: &Setup,
-        buffers: &'a mut Self::Buffers,
-        _: &'a mut (),
-        sessions: &'s mut Self::Sessions,
-        sockets: &mut SocketSet<'a>,
-    ) -> Self::Running<'s>
-    where
-        'a: 's,
-    {
+    fn start<'s>(parts: Parts<'a, 's, Self>, sockets: &mut SocketSet<'a>) -> Self::Running<'s> {
         let TcpBuffers {
             sockets: slots,
             shared,
-        } = buffers;
-        let service = T::start(setup, shared);
-        TcpPool::new(service, setup.config.linger, slots, sessions, sockets)
+        } = parts.buffers;
+        let service = T::start(&parts.setup, shared);
+        let linger = parts.setup.config.linger;
+        TcpPool::new(service, linger, slots, parts.sessions, sockets)
     }
 }
 
 impl<T: TcpService, const N: usize> Running for TcpPool<'_, T, N> {
-    fn poll(
-        &mut self,
-        now: Instant,
-        sockets: &mut SocketSet<'_>,
-        round: Round,
-        snapshot: &Snapshot<'_>,
-    ) {
+    fn poll(&mut self, now: Instant, sockets: &mut SocketSet<'_>, round: Round, snap: &Snapshot) {
         if T::REPORTS == (round == Round::Report) {
-            self.poll_slots(now, sockets, snapshot);
+            self.poll_slots(now, sockets, snap);
         }
     }
 
