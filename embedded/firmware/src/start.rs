@@ -25,6 +25,9 @@ static SOCKETS: ConstStaticCell<Sockets<'static>> = ConstStaticCell::new(Sockets
 /// Serve on `device` for ever: build the stack on the `static`s, `announce` each
 /// service's address and port (the ready lines), then poll and `sleep` until a frame
 /// arrives or the deadline passes (`None`: until a frame). Call it once.
+// Inlined into the board's `main`, where this code was before it moved here: a frame of
+// its own holds a second copy of the stack's locals (BENCHMARKS.md has the figures).
+#[inline(always)]
 pub fn serve<D: Device>(
     net: NetConfig,
     config: ServiceConfig,
