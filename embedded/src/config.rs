@@ -1,22 +1,9 @@
-//! What a frontend chooses: addresses and service settings. Sizes are constants in
-//! [`crate::storage`], because they decide the firmware's static RAM.
+//! What a frontend chooses: addresses and service settings. Names and ports are core's
+//! (`socklab_core::service`); sizes are in [`crate::services`], next to each service,
+//! because they decide the firmware's static RAM.
 
 use smoltcp::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr};
 use socklab_core::Duration;
-
-/// Ports of PROTOCOLS.md §0.
-pub mod port {
-    /// §1 echo.
-    pub const ECHO: u16 = 9090;
-    /// §2 quiz.
-    pub const QUIZ: u16 = 31337;
-    /// §3 files.
-    pub const FILES: u16 = 8020;
-    /// §6 chat (UDP).
-    pub const CHAT: u16 = 9093;
-    /// §8 status page (embedded targets only).
-    pub const STATUS: u16 = 80;
-}
 
 /// The interface's addresses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -8,8 +8,9 @@ use socklab_core::Instant;
 use socklab_core::files::{Files, FilesConfig, InlineStorage, RamDisk, RamStore};
 use socklab_core::side::{Adapter, Inline};
 
-use crate::config::port;
-use crate::tcp::{Snapshot, TcpService};
+use crate::service::Snapshot;
+use crate::tcp::TcpService;
+use socklab_core::service::{FILES, ServiceInfo};
 
 /// Slots on the RAM disk: files and upload temporaries together (§3 commits an upload
 /// by renaming its temporary, so a full disk still needs one free slot to upload).
@@ -37,8 +38,7 @@ pub struct FilesService<'d> {
 
 impl<'d> TcpService for FilesService<'d> {
     type Session = FilesConn<'d>;
-    const NAME: &'static str = "files";
-    const PORT: u16 = port::FILES;
+    const INFO: ServiceInfo = FILES;
 
     fn open(&mut self, now: Instant, _peer: IpEndpoint, _: &Snapshot) -> Self::Session {
         let store = InlineStorage::new(RamStore::new(self.disk));

@@ -1,21 +1,23 @@
 //! socklab's services on smoltcp, for any [`smoltcp::phy::Device`]: a TAP device on a PC
-//! (`socklab-tap`) or an Ethernet controller on a board (`socklab-mps2`).
+//! (`socklab-tap`) or an Ethernet controller on a board (`socklab-mps2`,
+//! `socklab-nucleo`).
 //!
-//! No heap and no protocol logic of its own: [`Sockets`], [`Buffers`] and [`Sessions`]
-//! hold every socket, buffer and session in values the frontend places (`static`s on a
-//! board, borrowed together as a [`Storage`]), and each connection is a
-//! `socklab-core` session driven in the calling order of `docs/DESIGN.md`. A frontend
-//! does three things in a loop:
+//! No heap and no protocol logic of its own: the frontend places every socket, buffer
+//! and session ([`StackResources`]: `static`s on a board), and each connection is a
+//! `socklab-core` session driven in the calling order of `docs/DESIGN.md`. What runs is
+//! one list, [`services::Services`], each service with its sizes; the stack derives
+//! everything else from it. A frontend's main loop is [`Stack::run`]:
 //!
 //! ```text
-//! let mut stack = Stack::new(net, services, &mut device, storage, now());
-//! loop {
-//!     stack.poll(now(), &mut device);
-//!     sleep_until_frame_or(stack.poll_delay(now()));   // never spin
-//! }
+//! let mut stack = Stack::new(net, config, &mut device, resources, now());
+//! stack.run(&mut device, now, |device, wake_at| sleep_until_frame_or(wake_at))
 //! ```
 //!
 //! Time is core's [`Instant`]: milliseconds since the frontend's epoch (boot).
+//!
+//! Modules, lowest first (each imports only those before it): `config` and `fmt`; the
+//! seam `service`; the drivers `tcp` (TCP pools) and `chat` (UDP); the services `files`
+//! and `status`; the list `services`; the `resources` it sizes; and the [`Stack`] here.
 #![no_std]
 #![warn(missing_docs)]
 
@@ -24,42 +26,35 @@ mod fmt;
 pub mod chat;
 pub mod config;
 pub mod files;
+pub mod resources;
+pub mod service;
 pub mod services;
 pub mod status;
-pub mod storage;
 pub mod tcp;
 
 pub use config::{NetConfig, ServiceConfig};
+pub use resources::{Buffers, Sessions, Sockets, StackResources};
+pub use service::Load;
+pub use services::SERVICES;
 pub use smoltcp;
 pub use socklab_core;
 pub use socklab_core::{Duration, Instant};
-pub use storage::{Buffers, Sessions, Sockets, Storage, new_disk};
 
-use chat::ChatUdp;
-use files::FilesService;
-use services::{EchoService, QuizService, SERVICE_TABLE, StatusService};
+use core::marker::PhantomData;
+use service::{Parts, Round, Running, Service, Setup, Snapshot};
+use services::Services;
 use smoltcp::iface::{Config, Interface, SocketSet};
 use smoltcp::phy::Device;
 use smoltcp::wire::{HardwareAddress, IpCidr};
-use socklab_core::rng::SplitMix64;
 use socklab_core::time::earliest;
-use storage::{ECHO_SESSIONS, FILES_SESSIONS, QUIZ_SESSIONS, STATUS_SESSIONS};
-use tcp::{Snapshot, TcpPool};
 
-/// Number of services the stack runs.
-pub const SERVICES: usize = 5;
-
-/// The interface, the socket set and one session pool per service.
+/// The interface, the socket set and every service of the list, started.
 pub struct Stack<'a: 's, 's> {
     iface: Interface,
     sockets: SocketSet<'a>,
     net: NetConfig,
     started: Instant,
-    echo: TcpPool<'s, EchoService, ECHO_SESSIONS>,
-    quiz: TcpPool<'s, QuizService, QUIZ_SESSIONS>,
-    status: TcpPool<'s, StatusService, STATUS_SESSIONS>,
-    files: TcpPool<'s, FilesService<'a>, FILES_SESSIONS>,
-    chat: ChatUdp<'s>,
+    services: <Services<'a> as Service<'a>>::Running<'s>,
 }
 
 fn to_smol(t: Instant) -> smoltcp::time::Instant {
@@ -68,17 +63,17 @@ fn to_smol(t: Instant) -> smoltcp::time::Instant {
 
 impl<'a: 's, 's> Stack<'a, 's> {
     /// Bring the interface up on `device` with `net`'s addresses and open every
-    /// service's listening sockets, all on `storage`.
+    /// service's listening sockets, all on `resources`.
     pub fn new<D: Device + ?Sized>(
         net: NetConfig,
-        services: ServiceConfig,
+        config: ServiceConfig,
         device: &mut D,
-        storage: Storage<'a, 's>,
+        resources: StackResources<'a, 's>,
         now: Instant,
     ) -> Self {
-        let mut config = Config::new(HardwareAddress::Ethernet(net.mac));
-        config.random_seed = services.entropy;
-        let mut iface = Interface::new(config, device, to_smol(now));
+        let mut iface_config = Config::new(HardwareAddress::Ethernet(net.mac));
+        iface_config.random_seed = config.entropy;
+        let mut iface = Interface::new(iface_config, device, to_smol(now));
         iface.update_ip_addrs(|addrs| {
             // Capacity is at least 1 address; ours is the only one.
             let _ = addrs.push(IpCidr::Ipv4(net.ip));
@@ -87,89 +82,39 @@ impl<'a: 's, 's> Stack<'a, 's> {
             // Fails only when the route table is full, and it starts empty.
             let _ = iface.routes_mut().add_default_ipv4_route(gw);
         }
-        let Storage {
-            sockets,
-            buffers,
-            sessions,
-            disk,
-        } = storage;
-        let Sockets {
-            slots,
-            chat: chat_meta,
-        } = sockets;
+        let StackResources {
+            sockets: Sockets { slots, meta },
+            buffers: Buffers(buffers),
+            sessions: Sessions(sessions),
+        } = resources;
         let mut sockets = SocketSet::new(&mut slots[..]);
-        let idle = services.idle_timeout;
-        let linger = services.linger;
-        let echo_service = EchoService { idle };
-        let echo = TcpPool::new(
-            echo_service,
-            linger,
-            &mut buffers.echo,
-            &mut sessions.echo,
-            &mut sockets,
-        );
-        let quiz_service = QuizService {
-            idle,
-            seed: services.quiz_seed,
-            entropy: SplitMix64::new(services.entropy),
+        let setup = Setup { net, config };
+        let parts = Parts {
+            setup,
+            buffers,
+            meta,
+            sessions,
+            outlives: PhantomData,
         };
-        let quiz = TcpPool::new(
-            quiz_service,
-            linger,
-            &mut buffers.quiz,
-            &mut sessions.quiz,
-            &mut sockets,
-        );
-        let status = TcpPool::new(
-            StatusService { net, idle },
-            linger,
-            &mut buffers.status,
-            &mut sessions.status,
-            &mut sockets,
-        );
-        let files_service = FilesService {
-            disk,
-            config: socklab_core::files::FilesConfig {
-                max_file_size: files::DISK_FILE_BYTES as u64,
-                idle,
-                // §3's 1,024 bytes/s over 60 s: a trickle holds no slot of the small disk.
-                ..socklab_core::files::FilesConfig::default()
-            },
-        };
-        let files = TcpPool::new(
-            files_service,
-            linger,
-            &mut buffers.files,
-            &mut sessions.files,
-            &mut sockets,
-        );
-        let chat = ChatUdp::new(
-            config::port::CHAT,
-            services.member_timeout,
-            &mut sessions.chat,
-            &mut buffers.chat,
-            chat_meta,
-            &mut sockets,
-        );
+        let services = Services::start(parts, &mut sockets);
         let mut stack = Stack {
             iface,
             sockets,
             net,
             started: now,
-            echo,
-            quiz,
-            status,
-            files,
-            chat,
+            services,
         };
         // Listen at once, so the first SYN already finds its socket.
         stack.poll_services(now);
         stack
     }
 
-    /// Name, port and session limit of every service, for a frontend's ready lines.
-    pub fn services(&self) -> &'static [(&'static str, u16, usize)] {
-        &SERVICE_TABLE
+    /// Every service's row (name, port, limit, open now), in the list's order: for a
+    /// frontend's ready lines.
+    pub fn services(&self) -> [Load; SERVICES] {
+        let mut rows = [Load::BLANK; SERVICES];
+        self.services.report(&mut rows);
+        rows
     }
 
     /// The interface's addresses.
@@ -180,13 +125,7 @@ impl<'a: 's, 's> Stack<'a, 's> {
     /// Open sessions per service, in [`services`](Self::services) order; for chat,
     /// the members online.
     pub fn open_sessions(&self) -> [usize; SERVICES] {
-        [
-            self.echo.open_sessions(),
-            self.quiz.open_sessions(),
-            self.files.open_sessions(),
-            self.status.open_sessions(),
-            self.chat.members(),
-        ]
+        self.services().map(|s| s.open)
     }
 
     /// Move packets and run every session once. Returns true when something may have
@@ -218,37 +157,48 @@ impl<'a: 's, 's> Stack<'a, 's> {
         changed
     }
 
+    /// Every service once, the status page last so its counts are this round's.
     fn poll_services(&mut self, now: Instant) {
-        let snapshot = |stack: &Self| Snapshot {
-            uptime: now.saturating_since(stack.started),
-            open: stack.open_sessions(),
-        };
-        let s = snapshot(self);
-        self.echo.poll(now, &mut self.sockets, &s);
-        self.quiz.poll(now, &mut self.sockets, &s);
-        self.files.poll(now, &mut self.sockets, &s);
-        self.chat.poll(now, &mut self.sockets);
-        let s = snapshot(self);
-        self.status.poll(now, &mut self.sockets, &s);
+        for round in [Round::Serve, Round::Report] {
+            let services = self.services();
+            let snapshot = Snapshot {
+                uptime: now.saturating_since(self.started),
+                services: &services,
+            };
+            self.services.poll(now, &mut self.sockets, round, &snapshot);
+        }
     }
 
     /// How long the frontend may sleep before the next [`poll`](Self::poll) if no frame
     /// arrives: the earlier of smoltcp's timers (retransmission, delayed ACK, ARP) and
-    /// the sessions' (answer and idle timeouts, linger) and chat's (member timeouts; zero
+    /// the services' (answer and idle timeouts, linger, chat's member timeouts; zero
     /// while a relay waits for room to send). `None`: until a frame arrives.
     pub fn poll_delay(&mut self, now: Instant) -> Option<Duration> {
         let smol = self
             .iface
             .poll_delay(to_smol(now), &self.sockets)
             .map(|d| now + Duration::from_millis(d.total_millis()));
-        let sessions = [
-            self.quiz.poll_at(),
-            self.files.poll_at(),
-            self.status.poll_at(),
-            self.chat.poll_at(now),
-        ]
-        .into_iter()
-        .fold(self.echo.poll_at(), earliest);
-        earliest(smol, sessions).map(|at| at.saturating_since(now))
+        earliest(smol, self.services.poll_at(now)).map(|at| at.saturating_since(now))
+    }
+
+    /// A frontend's main loop: [`poll`](Self::poll), then `sleep` until a frame arrives
+    /// or `wake_at` has passed (`None`: until a frame), so nothing spins. Returns only
+    /// with `sleep`'s error; a firmware's `sleep` has none (`Infallible`).
+    pub fn run<D: Device + ?Sized, E>(
+        &mut self,
+        device: &mut D,
+        mut now: impl FnMut() -> Instant,
+        mut sleep: impl FnMut(&mut D, Option<Instant>) -> Result<(), E>,
+    ) -> E {
+        loop {
+            let t = now();
+            self.poll(t, device);
+            // One clock reading for both, so the deadline is exact however long the
+            // poll took.
+            let wake_at = self.poll_delay(t).map(|d| t + d);
+            if let Err(e) = sleep(device, wake_at) {
+                return e;
+            }
+        }
     }
 }

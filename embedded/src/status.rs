@@ -3,14 +3,22 @@
 //!
 //! This is the one piece of protocol the embedded crate states itself, because only
 //! embedded targets serve it; it is written as a core [`Session`] so the same TCP pool
-//! drives it, and it reuses core's §0 line reader for the request head. When core grows
-//! an HTTP module, the request-line parsing here is what moves there.
+//! drives it, and it reuses core's §0 line reader for the request head. Core's HTTP
+//! module is the client's (it parses responses); the request line is parsed here because
+//! the boards are the only HTTP servers, and a `GET /` needs no more than a split on
+//! spaces.
 
+use crate::config::NetConfig;
+use crate::service::{Setup, Snapshot};
+use crate::tcp::{Start, TcpService};
 use core::fmt::Write;
 use heapless::String;
+use smoltcp::wire::IpEndpoint;
 use socklab_core::line::{LineReader, MAX_LINE_BUF};
 use socklab_core::outbuf::OutBuf;
-use socklab_core::{CloseReason, Instant, Session};
+use socklab_core::service::{STATUS, ServiceInfo, Transport};
+use socklab_core::session::Idle;
+use socklab_core::{CloseReason, Duration, Instant, Session};
 
 /// Room for the page body.
 pub const BODY_CAP: usize = 512;
@@ -161,9 +169,98 @@ impl Session for StatusPage {
     }
 }
 
+/// The §8 status page as a TCP service: the page is rendered when the connection opens.
+#[derive(Debug)]
+pub struct StatusService {
+    net: NetConfig,
+    idle: Duration,
+}
+
+impl TcpService for StatusService {
+    type Session = Idle<StatusPage>;
+    const INFO: ServiceInfo = STATUS;
+    const REPORTS: bool = true;
+
+    fn open(&mut self, now: Instant, _peer: IpEndpoint, snapshot: &Snapshot) -> Self::Session {
+        Idle::new(StatusPage::new(render(&self.net, snapshot)), now, self.idle)
+    }
+}
+
+impl Start<'_> for StatusService {
+    type Shared = ();
+    const SHARED: () = ();
+
+    fn start(setup: &Setup, _: &()) -> Self {
+        StatusService {
+            net: setup.net,
+            idle: setup.config.idle_timeout,
+        }
+    }
+}
+
+/// The page text. Every line is `key: value`, so a script can grep it.
+fn render(net: &NetConfig, snapshot: &Snapshot) -> Body {
+    let mut body = Body::new();
+    let ms = snapshot.uptime.total_millis();
+    // BODY_CAP holds this with room to spare; a cut-off page would still be valid text.
+    let _ = writeln!(body, "socklab-embedded {}", env!("CARGO_PKG_VERSION"));
+    let _ = writeln!(body, "uptime: {}.{:03} s", ms / 1000, ms % 1000);
+    let _ = writeln!(body, "address: {}", net.ip);
+    if let Some(gw) = net.gateway {
+        let _ = writeln!(body, "gateway: {gw}");
+    }
+    let _ = writeln!(body, "mac: {}", net.mac);
+    for s in snapshot.services {
+        let (name, port, max, open) = (s.info.name, s.info.port, s.limit, s.open);
+        let (proto, what) = match s.info.transport {
+            Transport::Tcp => ("tcp", "open"),
+            Transport::Udp => ("udp", "members online"),
+        };
+        let _ = writeln!(body, "service: {name} {proto} {port} {what} {open}/{max}");
+    }
+    body
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::service::Load;
+    use socklab_core::service::{CHAT, ECHO, FILES, QUIZ};
+
+    #[test]
+    fn page_lists_address_and_every_service() {
+        let load = |info, limit, open| Load { info, limit, open };
+        let snapshot = Snapshot {
+            uptime: Duration::from_millis(61_005),
+            services: &[
+                load(&ECHO, 2, 1),
+                load(&QUIZ, 3, 0),
+                load(&FILES, 2, 0),
+                load(&STATUS, 1, 1),
+                load(&CHAT, 8, 2),
+            ],
+        };
+        let body = render(&NetConfig::QEMU_USER, &snapshot);
+        assert!(body.contains("uptime: 61.005 s\n"), "{body}");
+        assert!(
+            body.contains("address: 10.0.2.15/24\ngateway: 10.0.2.2\n"),
+            "{body}"
+        );
+        assert!(body.contains("service: echo tcp 9090 open 1/2\n"), "{body}");
+        assert!(
+            body.contains("service: quiz tcp 31337 open 0/3\n"),
+            "{body}"
+        );
+        assert!(
+            body.contains("service: files tcp 8020 open 0/2\n"),
+            "{body}"
+        );
+        assert!(body.contains("service: status tcp 80 open 1/1\n"), "{body}");
+        assert!(
+            body.contains("service: chat udp 9093 members online 2/8\n"),
+            "{body}"
+        );
+    }
 
     fn exchange(request: &[u8]) -> heapless::Vec<u8, RESPONSE_CAP> {
         let mut body = Body::new();

@@ -1,5 +1,6 @@
 //! One TCP service: a fixed pool of listening sockets, each carrying at most one core
-//! session, driven in the calling order of `docs/DESIGN.md` ("The session shape").
+//! session, driven in the calling order of `docs/DESIGN.md` ("The session shape"), and
+//! [`Tcp`], the entry that puts such a pool on the service list.
 //!
 //! smoltcp has no accept queue: a socket in `Listen` becomes the connection. A pool of
 //! `N` sockets on the same port therefore *is* the connection limit: when all `N` are
@@ -7,32 +8,126 @@
 //! "closed at once".
 
 use crate::fmt::{debug, info};
-use crate::storage::TcpBuffers;
+use crate::service::{Load, Parts, Round, Running, Service, Setup, Snapshot, report_one};
+use core::marker::PhantomData;
 use smoltcp::iface::{SocketHandle, SocketSet};
 use smoltcp::socket::tcp;
 use smoltcp::wire::IpEndpoint;
+use socklab_core::service::ServiceInfo;
 use socklab_core::time::earliest;
 use socklab_core::{CloseReason, Duration, Instant, Session};
 
-/// What the status page reports at the moment a request arrives.
-#[derive(Debug, Clone, Copy)]
-pub struct Snapshot {
-    /// Time since the stack started.
-    pub uptime: Duration,
-    /// Open sessions per service, in [`crate::Stack::services`] order.
-    pub open: [usize; crate::SERVICES],
-}
-
-/// A service as the pool sees it: a name, a port, and a way to start a session.
+/// A service as the pool sees it: its §0 row, its session, and a way to start one.
 pub trait TcpService {
     /// The core session of one connection.
     type Session: Session;
-    /// Name in the event log and on the status page.
-    const NAME: &'static str;
-    /// Port it listens on.
-    const PORT: u16;
+    /// Name (event log, status page) and port, from core's §0 table.
+    const INFO: ServiceInfo;
+    /// True for a service that reports on the others (the status page): it is polled
+    /// after them, in [`Round::Report`].
+    const REPORTS: bool = false;
     /// A new connection from `peer` was established at `now`.
     fn open(&mut self, now: Instant, peer: IpEndpoint, snapshot: &Snapshot) -> Self::Session;
+}
+
+/// How the stack makes a TCP service when it starts.
+pub trait Start<'a>: Sized {
+    /// What all of its sessions share, placed with its socket buffers (all zero bytes,
+    /// in `.bss`): the RAM disk for files, `()` for the rest.
+    type Shared: 'a;
+    /// The empty [`Shared`](Self::Shared).
+    const SHARED: Self::Shared;
+    /// The service with the frontend's settings, on what its sessions share.
+    fn start(setup: &Setup, shared: &'a Self::Shared) -> Self;
+}
+
+/// Service `T` on the list: at most `N` sessions at once, each socket with `RX` bytes
+/// of receive and `TX` bytes of transmit buffer.
+pub struct Tcp<T, const N: usize, const RX: usize, const TX: usize>(PhantomData<T>);
+
+impl<T, const N: usize, const RX: usize, const TX: usize> Tcp<T, N, RX, TX> {
+    /// Sessions at once: a SYN over this many is reset.
+    pub const SESSIONS: usize = N;
+}
+
+/// Receive and transmit buffer of one TCP socket.
+#[derive(Debug)]
+pub struct SocketBuffers<const RX: usize, const TX: usize> {
+    rx: [u8; RX],
+    tx: [u8; TX],
+}
+
+impl<const RX: usize, const TX: usize> SocketBuffers<RX, TX> {
+    const EMPTY: Self = SocketBuffers {
+        rx: [0; RX],
+        tx: [0; TX],
+    };
+}
+
+/// What a [`Tcp`] entry places: one socket's buffers per slot, and what its sessions share.
+pub struct TcpBuffers<S, const N: usize, const RX: usize, const TX: usize> {
+    sockets: [SocketBuffers<RX, TX>; N],
+    shared: S,
+}
+
+impl<'a, T, const N: usize, const RX: usize, const TX: usize> Service<'a> for Tcp<T, N, RX, TX>
+where
+    T: TcpService + Start<'a> + 'a,
+    T::Session: 'a,
+{
+    const COUNT: usize = 1;
+    const SOCKETS: usize = N;
+    type Buffers = TcpBuffers<T::Shared, N, RX, TX>;
+    const BUFFERS: Self::Buffers = TcpBuffers {
+        sockets: [SocketBuffers::EMPTY; N],
+        shared: T::SHARED,
+    };
+    type Meta = ();
+    const META: Self::Meta = ();
+    type Sessions = Conns<T::Session, N>;
+
+    fn sessions() -> Self::Sessions {
+        Conns::new()
+    }
+
+    type Running<'s>
+        = TcpPool<'s, T, N>
+    where
+        'a: 's;
+
+    fn start<'s>(parts: Parts<'a, 's, Self>, sockets: &mut SocketSet<'a>) -> Self::Running<'s> {
+        let TcpBuffers {
+            sockets: slots,
+            shared,
+        } = parts.buffers;
+        let service = T::start(&parts.setup, shared);
+        let linger = parts.setup.config.linger;
+        TcpPool::new(service, linger, slots, parts.sessions, sockets)
+    }
+}
+
+impl<T: TcpService, const N: usize> Running for TcpPool<'_, T, N> {
+    fn poll(&mut self, now: Instant, sockets: &mut SocketSet<'_>, round: Round, snap: &Snapshot) {
+        if T::REPORTS == (round == Round::Report) {
+            self.poll_slots(now, sockets, snap);
+        }
+    }
+
+    fn poll_at(&self, _now: Instant) -> Option<Instant> {
+        self.conns.iter().fold(None, |at, c| {
+            let linger = c.closed_at.map(|t| t + self.linger);
+            earliest(at, earliest(c.session.poll_timeout(), linger))
+        })
+    }
+
+    fn report<'o>(&self, out: &'o mut [Load]) -> &'o mut [Load] {
+        let load = Load {
+            info: &T::INFO,
+            limit: N,
+            open: self.conns.len(),
+        };
+        report_one(load, out)
+    }
 }
 
 /// A live connection: the session on socket `slot` of its pool.
@@ -51,7 +146,7 @@ pub struct Conn<S> {
 /// small and is cheap to build on a small stack.
 pub type Conns<S, const N: usize> = heapless::Vec<Conn<S>, N>;
 
-/// `N` sockets serving `T` on `T::PORT`.
+/// `N` sockets serving `T` on `T::INFO.port`.
 pub struct TcpPool<'a, T: TcpService, const N: usize> {
     service: T,
     handles: [SocketHandle; N],
@@ -61,10 +156,10 @@ pub struct TcpPool<'a, T: TcpService, const N: usize> {
 
 impl<'a, T: TcpService, const N: usize> TcpPool<'a, T, N> {
     /// Add one socket per slot to `sockets`, on the given buffers.
-    pub fn new<'s, const RX: usize, const TX: usize>(
+    fn new<'s, const RX: usize, const TX: usize>(
         service: T,
         linger: Duration,
-        buffers: &'s mut [TcpBuffers<RX, TX>; N],
+        buffers: &'s mut [SocketBuffers<RX, TX>; N],
         conns: &'a mut Conns<T::Session, N>,
         sockets: &mut SocketSet<'s>,
     ) -> Self {
@@ -83,18 +178,8 @@ impl<'a, T: TcpService, const N: usize> TcpPool<'a, T, N> {
         }
     }
 
-    /// The service, for settings and counters.
-    pub fn service(&self) -> &T {
-        &self.service
-    }
-
-    /// Connections with a session right now.
-    pub fn open_sessions(&self) -> usize {
-        self.conns.len()
-    }
-
     /// Run every slot once: accept, feed, drain, close, re-listen.
-    pub fn poll(&mut self, now: Instant, sockets: &mut SocketSet<'_>, snapshot: &Snapshot) {
+    fn poll_slots(&mut self, now: Instant, sockets: &mut SocketSet<'_>, snapshot: &Snapshot) {
         for (slot, &handle) in self.handles.iter().enumerate() {
             let socket = sockets.get_mut::<tcp::Socket>(handle);
             let live = self.conns.iter().position(|c| c.slot == slot);
@@ -112,14 +197,6 @@ impl<'a, T: TcpService, const N: usize> TcpPool<'a, T, N> {
             }
         }
     }
-
-    /// The earliest session timer or linger deadline.
-    pub fn poll_at(&self) -> Option<Instant> {
-        self.conns.iter().fold(None, |at, c| {
-            let linger = c.closed_at.map(|t| t + self.linger);
-            earliest(at, earliest(c.session.poll_timeout(), linger))
-        })
-    }
 }
 
 /// Drive one live connection; false once it is over (the slot is free again).
@@ -136,7 +213,7 @@ fn poll_conn<T: TcpService>(
         let reason = conn.session.close_reason().unwrap_or(CloseReason::Reset);
         info!(
             "{} {} client disconnected ({})",
-            T::NAME,
+            T::INFO.name,
             conn.peer,
             reason.as_str()
         );
@@ -150,7 +227,7 @@ fn poll_conn<T: TcpService>(
                 conn.closed_at = Some(now);
             }
             Some(at) if now >= at + linger => {
-                debug!("{} {} peer never closed; aborting", T::NAME, conn.peer);
+                debug!("{} {} peer never closed; aborting", T::INFO.name, conn.peer);
                 socket.abort();
             }
             Some(_) => {}
@@ -172,8 +249,8 @@ fn accept<T: TcpService>(
         // TIME-WAIT after both sides closed: forget it (no reset goes out, since
         // `listen` clears the remote end), so the slot serves the next client now.
         socket.abort();
-        if socket.listen(T::PORT).is_err() {
-            debug!("{} cannot listen on port {}", T::NAME, T::PORT);
+        if socket.listen(T::INFO.port).is_err() {
+            debug!("{} cannot listen on port {}", T::INFO.name, T::INFO.port);
         }
         return None;
     }
@@ -182,7 +259,7 @@ fn accept<T: TcpService>(
         return None;
     }
     let peer = socket.remote_endpoint()?;
-    info!("{} {} client connected", T::NAME, peer);
+    info!("{} {} client connected", T::INFO.name, peer);
     let mut conn = Conn {
         slot,
         session: service.open(now, peer, snapshot),

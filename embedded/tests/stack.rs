@@ -7,8 +7,7 @@ use smoltcp::phy::{self, Device, DeviceCapabilities, Medium};
 use smoltcp::socket::{tcp, udp};
 use smoltcp::wire::{EthernetAddress, IpCidr, Ipv4Address, Ipv4Cidr};
 use socklab_embedded::{
-    Buffers, Duration, Instant, NetConfig, ServiceConfig, Sessions, Sockets, Stack, Storage,
-    new_disk,
+    Buffers, Duration, Instant, NetConfig, ServiceConfig, Sessions, Sockets, Stack, StackResources,
 };
 use std::cell::RefCell;
 use std::collections::VecDeque;
@@ -146,11 +145,10 @@ impl Net {
             quiz_seed: Some(3),
             ..ServiceConfig::default()
         };
-        let storage = Storage {
+        let storage = StackResources {
             sockets: Box::leak(Box::new(Sockets::new())),
             buffers: Box::leak(Box::new(Buffers::new())),
             sessions: Box::leak(Box::new(Sessions::new())),
-            disk: Box::leak(Box::new(new_disk())),
         };
         let stack = Stack::new(net, services, &mut server_dev, storage, Instant::ZERO);
         Net {
@@ -249,7 +247,7 @@ fn an_unanswered_problem_times_out_after_60_seconds() {
 #[test]
 fn a_quiz_player_over_the_limit_is_refused_and_a_freed_slot_serves_again() {
     let mut net = Net::new();
-    let limit = socklab_embedded::storage::QUIZ_SESSIONS;
+    let limit = socklab_embedded::services::Quiz::SESSIONS;
     let players: Vec<_> = (0..=limit).map(|_| net.client.connect(31337)).collect();
     net.run(200);
     let greeted = players

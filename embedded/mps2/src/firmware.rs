@@ -1,20 +1,15 @@
-//! The board: SysTick clock, semihosting console, and the main loop that polls the
-//! stack and sleeps in `wfi` until a frame arrives or the next timer is due.
+//! The board: the LAN9118, the semihosting console, and sleeping in `wfi` until a frame
+//! arrives or the next timer is due. Start-up and the main loop are
+//! `socklab_firmware::serve`.
 
 use crate::regs::{self, Mmio, NicIrq};
-use core::cell::RefCell;
-use core::sync::atomic::{AtomicU32, Ordering};
 use cortex_m::peripheral::NVIC;
-use cortex_m::peripheral::syst::SystClkSource;
-use cortex_m_rt::{entry, exception};
+use cortex_m_rt::entry;
 use panic_semihosting as _;
-use socklab_embedded::files::Disk;
-use socklab_embedded::{
-    Buffers, Instant, NetConfig, ServiceConfig, Sessions, Sockets, Stack, Storage, new_disk,
-};
+use socklab_embedded::{Instant, NetConfig, ServiceConfig};
+use socklab_firmware::clock::Clock;
 use socklab_mps2::CORE_HZ;
 use socklab_mps2::lan9118::{Bus, Lan9118};
-use static_cell::{ConstStaticCell, StaticCell};
 
 #[cfg(feature = "defmt")]
 use defmt_semihosting as _;
@@ -28,46 +23,6 @@ macro_rules! say {
         #[cfg(not(feature = "defmt"))]
         cortex_m_semihosting::hprintln!($($arg)*);
     }};
-}
-
-/// Milliseconds since boot, counted by the SysTick handler.
-static TICKS: AtomicU32 = AtomicU32::new(0);
-
-#[exception]
-fn SysTick() {
-    TICKS.fetch_add(1, Ordering::Relaxed);
-}
-
-/// Every socket buffer, in `.bss`: counted by the linker as static RAM, zero-filled at
-/// reset, and never built on the stack (`StaticCell::init_with` built it there first: 16
-/// KB of peak stack).
-static BUFFERS: ConstStaticCell<Buffers> = ConstStaticCell::new(Buffers::new());
-/// Room for the live sessions, in `.bss`. A `StaticCell`, not a `ConstStaticCell`: the
-/// files sessions hold handles on the disk's `RefCell`, so `Sessions` is not `Send`,
-/// which only the latter requires. Initialising it writes four lengths (the rest is
-/// `MaybeUninit`), so nothing big passes through the stack; as a local of `main` it
-/// cost 12 KB of stack.
-static SESSIONS: StaticCell<Sessions<'static>> = StaticCell::new();
-/// The files service's RAM disk (4 files of 4 KiB), in `.bss`.
-static DISK: ConstStaticCell<RefCell<Disk>> = ConstStaticCell::new(new_disk());
-/// The socket slots: not all zero bytes, so in `.data` (their image costs flash too).
-static SOCKETS: ConstStaticCell<Sockets<'static>> = ConstStaticCell::new(Sockets::new());
-
-/// SysTick milliseconds widened to 64 bits (the u32 counter wraps after 49 days).
-struct Clock {
-    last: u32,
-    high: u64,
-}
-
-impl Clock {
-    fn now(&mut self) -> Instant {
-        let t = TICKS.load(Ordering::Relaxed);
-        if t < self.last {
-            self.high += 1 << 32;
-        }
-        self.last = t;
-        Instant::from_millis(self.high + u64::from(t))
-    }
 }
 
 #[cfg(all(feature = "text-log", not(feature = "defmt")))]
@@ -84,7 +39,7 @@ mod console {
 
         fn log(&self, record: &Record<'_>) {
             if self.enabled(record.metadata()) {
-                let ms = super::TICKS.load(core::sync::atomic::Ordering::Relaxed);
+                let ms = socklab_firmware::clock::millis();
                 cortex_m_semihosting::hprintln!("{}.{:03} {}", ms / 1000, ms % 1000, record.args());
             }
         }
@@ -112,39 +67,25 @@ fn main() -> ! {
     let Some(mut cp) = cortex_m::Peripherals::take() else {
         fail(&"core peripherals already taken");
     };
-    cp.SYST.set_clock_source(SystClkSource::Core);
-    cp.SYST.set_reload(CORE_HZ / 1000 - 1);
-    cp.SYST.clear_current();
-    cp.SYST.enable_interrupt();
-    cp.SYST.enable_counter();
-
+    let clock = Clock::start(&mut cp.SYST, CORE_HZ);
     let Some(bus) = Mmio::take() else {
         fail(&"LAN9118 registers already taken");
     };
     let net = NetConfig::QEMU_USER;
     let mut nic = Lan9118::new(bus, net.mac).unwrap_or_else(|e| fail(&e));
-    let mut clock = Clock { last: 0, high: 0 };
     let services = ServiceConfig {
         // No RNG on these boards: unseeded quizzes differ by connection time instead.
         entropy: 0x50c4_1ab0_a385_0000 ^ u64::from(cortex_m::peripheral::SYST::get_current()),
         ..ServiceConfig::default()
     };
-    let storage = Storage {
-        sockets: SOCKETS.take(),
-        buffers: BUFFERS.take(),
-        sessions: SESSIONS.init_with(Sessions::new),
-        disk: DISK.take(),
-    };
-    let mut stack = Stack::new(net, services, &mut nic, storage, clock.now());
-    for (_, port, _) in stack.services() {
-        say!("listening on {}:{}", net.ip.address(), port);
-    }
-    loop {
-        let now = clock.now();
-        stack.poll(now, &mut nic);
-        let wake_at = stack.poll_delay(now).map(|d| now + d);
-        sleep(&nic, &mut clock, wake_at);
-    }
+    socklab_firmware::serve(
+        net,
+        services,
+        &mut nic,
+        &clock,
+        |ip, port| say!("listening on {}:{}", ip, port),
+        |nic, wake_at| sleep(nic, &clock, wake_at),
+    )
 }
 
 /// Sleep until a frame is waiting or `wake_at` has passed.
@@ -154,7 +95,7 @@ fn main() -> ! {
 /// PRIMASK. The NIC's line is unmasked only for that window, so its handler never runs;
 /// SysTick's does, once the critical section ends, and wakes us every millisecond to
 /// look at the clock.
-fn sleep<B: Bus>(nic: &Lan9118<B>, clock: &mut Clock, wake_at: Option<Instant>) {
+fn sleep<B: Bus>(nic: &Lan9118<B>, clock: &Clock, wake_at: Option<Instant>) {
     loop {
         let woke = cortex_m::interrupt::free(|_| {
             nic.ack_interrupt();

@@ -1,12 +1,14 @@
 //! The parts of the MPS2 firmware that are plain logic, built and unit-tested on the PC
 //! too: the LAN9118 driver over a register [`Bus`](lan9118::Bus). The firmware binary
-//! (`src/main.rs`) adds the board: registers, clock, interrupt and main loop.
+//! (`src/main.rs`) adds the board: registers, the NIC's interrupt, the console and how
+//! it sleeps; clock, start-up and main loop are `socklab-firmware`'s.
 #![cfg_attr(not(test), no_std)]
 #![warn(missing_docs)]
 
 pub mod lan9118;
 
-/// Where each board's LAN9118 sits in the memory map (`EMBEDDED-NOTES.md`).
+/// Where each board's LAN9118 sits in the memory map (the boards' application notes
+/// AN385, AN386 and AN500).
 pub const NIC_BASE: usize = if cfg!(feature = "an500") {
     0xA000_0000
 } else {

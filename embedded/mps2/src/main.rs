@@ -19,9 +19,5 @@ mod regs;
 
 #[cfg(not(target_os = "none"))]
 fn main() {
-    eprintln!(
-        "socklab-mps2 is firmware; build it with\n  \
-         cargo build --release -p socklab-mps2 --target thumbv7m-none-eabi"
-    );
-    std::process::exit(2);
+    socklab_firmware::stub("socklab-mps2", "thumbv7m-none-eabi");
 }

@@ -1,18 +1,14 @@
-//! The board: clocks, RMII pins, the Ethernet DMA, SysTick, and the main loop.
+//! The board: clocks, RMII pins, the Ethernet DMA, and sleeping between SysTick's
+//! interrupts. Start-up and the main loop are `socklab_firmware::serve`.
 
 use crate::compat::Compat;
-use core::cell::RefCell;
-use core::sync::atomic::{AtomicU32, Ordering};
-use cortex_m::peripheral::syst::SystClkSource;
-use cortex_m_rt::{entry, exception};
+use cortex_m_rt::entry;
 use defmt_rtt as _;
 use panic_probe as _;
 use smoltcp::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr};
-use socklab_embedded::files::Disk;
-use socklab_embedded::{
-    Buffers, Instant, NetConfig, ServiceConfig, Sessions, Sockets, Stack, Storage, new_disk,
-};
-use static_cell::{ConstStaticCell, StaticCell};
+use socklab_embedded::{NetConfig, ServiceConfig};
+use socklab_firmware::clock::Clock;
+use static_cell::ConstStaticCell;
 use stm32_eth::dma::{RxRingEntry, TxRingEntry};
 use stm32_eth::hal::prelude::*;
 use stm32_eth::hal::signature::Uid;
@@ -23,28 +19,10 @@ use stm32_eth::{EthPins, Parts, PartsIn};
 const IP: Ipv4Cidr = Ipv4Cidr::new(Ipv4Address::new(192, 168, 69, 1), 24);
 const GATEWAY: Ipv4Address = Ipv4Address::new(192, 168, 69, 100);
 
-static TICKS: AtomicU32 = AtomicU32::new(0);
-
-#[exception]
-fn SysTick() {
-    TICKS.fetch_add(1, Ordering::Relaxed);
-}
-
 static RX_RING: ConstStaticCell<[RxRingEntry; 4]> =
     ConstStaticCell::new([const { RxRingEntry::new() }; 4]);
 static TX_RING: ConstStaticCell<[TxRingEntry; 4]> =
     ConstStaticCell::new([const { TxRingEntry::new() }; 4]);
-static BUFFERS: ConstStaticCell<Buffers> = ConstStaticCell::new(Buffers::new());
-/// Room for the live sessions, in `.bss`. A `StaticCell`, not a `ConstStaticCell`: the
-/// files sessions hold handles on the disk's `RefCell`, so `Sessions` is not `Send`,
-/// which only the latter requires. Initialising it writes four lengths (the rest is
-/// `MaybeUninit`), so nothing big passes through the stack; as a local of `main` it
-/// cost 12 KB of stack.
-static SESSIONS: StaticCell<Sessions<'static>> = StaticCell::new();
-/// The files service's RAM disk (4 files of 4 KiB), in `.bss`.
-static DISK: ConstStaticCell<RefCell<Disk>> = ConstStaticCell::new(new_disk());
-static SOCKETS: ConstStaticCell<Sockets<'static>> = ConstStaticCell::new(Sockets::new());
-
 /// A locally administered MAC made from the chip's unique ID, so two boards on one
 /// network differ.
 fn mac() -> EthernetAddress {
@@ -80,11 +58,7 @@ fn main() -> ! {
         .sysclk(96.MHz())
         .hclk(96.MHz())
         .freeze();
-    cp.SYST.set_clock_source(SystClkSource::Core);
-    cp.SYST.set_reload(clocks.hclk().raw() / 1000 - 1);
-    cp.SYST.clear_current();
-    cp.SYST.enable_interrupt();
-    cp.SYST.enable_counter();
+    let clock = Clock::start(&mut cp.SYST, clocks.hclk().raw());
 
     let (gpioa, gpiob, gpioc, gpiog) = (
         p.GPIOA.split(),
@@ -123,23 +97,18 @@ fn main() -> ! {
         entropy: u64::from(cortex_m::peripheral::SYST::get_current()) ^ 0x4e55_c1e0,
         ..ServiceConfig::default()
     };
-    let storage = Storage {
-        sockets: SOCKETS.take(),
-        buffers: BUFFERS.take(),
-        sessions: SESSIONS.init_with(Sessions::new),
-        disk: DISK.take(),
-    };
-    let now = || Instant::from_millis(u64::from(TICKS.load(Ordering::Relaxed)));
-    let mut stack = Stack::new(net, services, &mut device, storage, now());
-    for (_, port, _) in stack.services() {
-        defmt::println!("listening on {}:{}", net.ip.address(), port);
-    }
-    loop {
-        stack.poll(now(), &mut device);
+    socklab_firmware::serve(
+        net,
+        services,
+        &mut device,
+        &clock,
+        |ip, port| defmt::println!("listening on {}:{}", ip, port),
         // Without the ETH interrupt wired, SysTick's 1 kHz wakes the loop: frames wait
         // at most a millisecond, and an idle board still sleeps between ticks.
-        if stack.poll_delay(now()) != Some(socklab_embedded::Duration::ZERO) {
-            cortex_m::asm::wfi();
-        }
-    }
+        |_, wake_at| {
+            if wake_at.is_none_or(|t| t > clock.now()) {
+                cortex_m::asm::wfi();
+            }
+        },
+    )
 }

@@ -16,9 +16,5 @@ mod firmware;
 
 #[cfg(not(target_os = "none"))]
 fn main() {
-    eprintln!(
-        "socklab-nucleo is firmware; build it with\n  \
-         cargo build --release -p socklab-nucleo --target thumbv7em-none-eabihf"
-    );
-    std::process::exit(2);
+    socklab_firmware::stub("socklab-nucleo", "thumbv7em-none-eabihf");
 }

@@ -10,7 +10,7 @@ use clap::Parser;
 use smoltcp::phy::{self, Device, FaultInjector, Medium, PcapMode, PcapWriter, TunTapInterface};
 use smoltcp::wire::{EthernetAddress, Ipv4Address, Ipv4Cidr};
 use socklab_embedded::{
-    Buffers, Instant, NetConfig, ServiceConfig, Sessions, Sockets, Stack, Storage, new_disk,
+    Buffers, Instant, NetConfig, ServiceConfig, Sessions, Sockets, Stack, StackResources,
 };
 use std::fs::File;
 use std::io::{self, Write};
@@ -165,16 +165,16 @@ fn serve<D: Device>(args: &Args, fd: i32, device: &mut D) -> Result<(), String> 
     };
     // Leaked: they live as long as the process, and 'static keeps the borrows simple
     // (the files sessions borrow the disk, which must outlive them).
-    let storage = Storage {
+    let resources = StackResources {
         sockets: Box::leak(Box::new(Sockets::new())),
         buffers: Box::leak(Box::new(Buffers::new())),
         sessions: Box::leak(Box::new(Sessions::new())),
-        disk: Box::leak(Box::new(new_disk())),
     };
-    let mut stack = Stack::new(net, services, device, storage, now());
+    let mut stack = Stack::new(net, services, device, resources, now());
     // §0: every server announces each listening address on stdout, flushed.
     let mut out = io::stdout().lock();
-    for (name, port, max) in stack.services() {
+    for s in stack.services() {
+        let (name, port, max) = (s.info.name, s.info.port, s.limit);
         log::info!(
             "{name} listening on {}:{port} ({max} sessions)",
             args.ip.address()
@@ -183,12 +183,12 @@ fn serve<D: Device>(args: &Args, fd: i32, device: &mut D) -> Result<(), String> 
     }
     let _ = out.flush();
     drop(out);
-    loop {
-        stack.poll(now(), device);
-        let delay = stack
-            .poll_delay(now())
-            .map(|d| smoltcp::time::Duration::from_millis(d.total_millis()));
-        // Sleeps in select(2) until a frame arrives or the next timer is due.
-        phy::wait(fd, delay).map_err(|e| format!("waiting on {}: {e}", args.tap))?;
-    }
+    // Sleeps in select(2) until a frame arrives or the next timer is due.
+    let failed = stack.run(device, now, |_, wake_at| {
+        let delay = wake_at.map(|t| {
+            smoltcp::time::Duration::from_millis(t.saturating_since(now()).total_millis())
+        });
+        phy::wait(fd, delay)
+    });
+    Err(format!("waiting on {}: {failed}", args.tap))
 }
