@@ -193,7 +193,7 @@ impl Server {
     pub fn run(&mut self) -> anyhow::Result<()> {
         for l in self.listeners.iter().flatten() {
             self.log
-                .event(l.service.name(), l.addr, "listening for clients");
+                .event(l.service.info().name, l.addr, "listening for clients");
         }
         let mut events = Events::with_capacity(1024);
         loop {
@@ -294,7 +294,7 @@ impl Server {
             let Some(Some(l)) = self.listeners.get_mut(index) else {
                 return;
             };
-            let (name, addr) = (l.service.name(), l.addr);
+            let (name, addr) = (l.service.info().name, l.addr);
             let accepted = l.listener.accept();
             let works = match &accepted {
                 Ok(_) => true,
@@ -336,7 +336,7 @@ impl Server {
         let Some(Some(l)) = self.listeners.get_mut(index) else {
             return;
         };
-        let name = l.service.name();
+        let name = l.service.info().name;
         if let Err(open) = self.shared.try_admit() {
             // §0: closed at once; echo and quiz send nothing.
             let what = format_args!(
@@ -358,7 +358,7 @@ impl Server {
             service: name,
             chunk: l.service.chunk(),
             dump: l.service.dump_payloads(),
-            session: l.service.open_from(now, peer, wake.clone()),
+            session: l.service.open(now, peer, wake.clone()),
             wake,
         };
         let to = self.next_loop;

@@ -2,15 +2,19 @@
 //! that keeps disk work off the event loop.
 //!
 //! * [`dir`] — the folder: `*at` calls on a directory handle, temporaries, durability;
-//! * [`session`] — the core session with its storage requests run on the pool.
+//! * [`session`] — the core session with its storage requests run on the pool;
+//! * [`flags`] — `serve files`'s flags and the service they build.
 
 pub mod dir;
+pub mod flags;
 pub mod session;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use socklab_core::Instant;
 use socklab_core::files::{FilesConfig, SERVER_FULL};
+use socklab_core::service::{self, ServiceInfo};
 use socklab_core::session::Session;
 
 use super::service::Service;
@@ -38,19 +42,15 @@ pub struct FilesService {
 }
 
 impl Service for FilesService {
-    fn name(&self) -> &'static str {
-        "files"
-    }
-
-    fn default_port(&self) -> u16 {
-        8020
+    fn info(&self) -> ServiceInfo {
+        service::FILES
     }
 
     fn chunk(&self) -> usize {
         CHUNK
     }
 
-    fn open(&mut self, now: Instant, wake: Wake) -> Box<dyn Session + Send> {
+    fn open(&mut self, now: Instant, _peer: SocketAddr, wake: Wake) -> Box<dyn Session + Send> {
         Box::new(PooledFiles::new(
             now,
             self.config,

@@ -79,23 +79,22 @@ impl PooledIdent {
         self.store.pool.spawn(move || {
             std::thread::sleep(delay);
             let result = db.store(ip, &name);
-            if let Some(log) = db.logger() {
-                match &result {
-                    Ok(()) => log.event(
-                        "ident",
-                        ip,
-                        format_args!("name stored in {}", db.path().display()),
+            let log = db.logger();
+            match &result {
+                Ok(()) => log.event(
+                    "ident",
+                    ip,
+                    format_args!("name stored in {}", db.path().display()),
+                ),
+                Err(e) => log.error(
+                    "ident",
+                    ip,
+                    format_args!(
+                        "cannot store the name in {}: {}",
+                        db.path().display(),
+                        describe(e)
                     ),
-                    Err(e) => log.error(
-                        "ident",
-                        ip,
-                        format_args!(
-                            "cannot store the name in {}: {}",
-                            db.path().display(),
-                            describe(e)
-                        ),
-                    ),
-                }
+                ),
             }
             *done.lock().unwrap_or_else(PoisonError::into_inner) = Some(result.is_ok());
             wake.wake();
