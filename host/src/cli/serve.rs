@@ -13,6 +13,7 @@ use std::process::ExitCode;
 use clap::{Args, Subcommand};
 use socklab_core::service::{self, ServiceInfo};
 
+use crate::log::Pid;
 use crate::server::auth::flags::{AllAuthFlags, ServeAuthFlags};
 use crate::server::chat::flags::{ChatFlags, NotForChat};
 use crate::server::echo::flags::EchoFlags;
@@ -20,7 +21,7 @@ use crate::server::files::flags::FilesFlags;
 use crate::server::flags::{CommonFlags, PortFlag, ServerFlags};
 use crate::server::ident::flags::{AllIdentFlags, IdentFlags};
 use crate::server::quiz::flags::QuizFlags;
-use crate::server::{self, Listen, Pid, Service, auth, chat, echo, files, ident, quiz};
+use crate::server::{self, Listen, Service, auth, chat, echo, files, ident, quiz};
 
 #[derive(Debug, Args)]
 #[command(

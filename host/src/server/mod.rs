@@ -47,7 +47,7 @@ use std::net::IpAddr;
 
 use socklab_core::service::{CHAT, ServiceInfo, Transport};
 
-use crate::log::Logger;
+use crate::log::{Logger, Pid};
 pub use auth::AuthService;
 pub use echo::EchoService;
 pub use files::FilesService;
@@ -272,16 +272,5 @@ fn raise_fd_limit(log: &Logger, max_conns: usize) {
             Pid,
             format_args!("cannot raise the open-file limit: {e}"),
         ),
-    }
-}
-
-/// Process-wide events are about the process: the log shows `pid 4242` where a
-/// connection event shows the peer address.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Pid;
-
-impl std::fmt::Display for Pid {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "pid {}", std::process::id())
     }
 }

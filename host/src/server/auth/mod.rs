@@ -76,7 +76,7 @@ impl AuthService {
             "{users} user(s) and {sessions} live session(s) in {}",
             store.dir().display()
         );
-        log.event(service::AUTH.name, super::Pid, what);
+        log.event(service::AUTH.name, crate::log::Pid, what);
         Ok(AuthService {
             backend: Arc::new(Backend {
                 store,

@@ -17,7 +17,7 @@ impl Server {
         self.shared.request_stop(|| {
             log.event(
                 "socklab",
-                crate::server::Pid,
+                crate::log::Pid,
                 format_args!("server stopping ({why})"),
             );
         });

@@ -177,7 +177,7 @@ impl Dir {
         if matches!(err, StorageError::Io | StorageError::NoSpace) {
             let why = crate::server::listener::describe(&e);
             let what = format_args!("{what}: {why}");
-            self.log.error("files", crate::server::Pid, what);
+            self.log.error("files", crate::log::Pid, what);
         }
         err
     }

@@ -11,9 +11,9 @@ use socklab_core::service::FILES;
 
 use super::dir::{Dir, Startup, Temporaries};
 use super::{FilesService, WORKERS};
-use crate::log::Logger;
+use crate::log::{Logger, Pid};
 use crate::pool::Pool;
-use crate::server::{Pid, listener};
+use crate::server::listener;
 
 /// `serve files --help`'s examples.
 pub const EXAMPLES: &str = "\

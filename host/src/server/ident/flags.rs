@@ -10,8 +10,8 @@ use socklab_core::service::IDENT;
 
 use super::IdentService;
 use super::db::{self, IdentDb};
-use crate::log::Logger;
-use crate::server::{Pid, listener};
+use crate::log::{Logger, Pid};
+use crate::server::listener;
 
 /// The help heading of the ident service's flags: `serve ident` and `serve all` both
 /// flatten flags of several services, so each flag names its heading itself rather
