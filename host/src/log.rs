@@ -69,6 +69,17 @@ pub struct Logger {
     sink: Arc<Mutex<Sink>>,
 }
 
+/// Who a process-wide event is about: the process. The log shows `pid 4242` where a
+/// connection event shows the peer address.
+#[derive(Debug, Clone, Copy)]
+pub struct Pid;
+
+impl Display for Pid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "pid {}", std::process::id())
+    }
+}
+
 /// Which way a chunk went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {

@@ -2,7 +2,7 @@
 //! files, Argon2id, token hashes, the throttle), driven through the real `AuthService`
 //! exactly as the event loop drives it (issue 6).
 //!
-//! Three connections (`Service::open_from` with a peer address, as the loop opens
+//! Three connections (`Service::open` with a peer address, as the loop opens
 //! them) send arbitrary sequences of REGISTER, LOGIN with right and wrong passwords
 //! (also bursts of guesses), TOKEN with tokens issued earlier (live, revoked, or from
 //! before a restart), WHOAMI, PASSWD (both lines), LOGOUT and lines that are not UTF-8;
@@ -268,7 +268,7 @@ struct Conn {
 
 impl Conn {
     fn open(service: &mut AuthService, peer: SocketAddr) -> Result<Conn, TestCaseError> {
-        let s = service.open_from(Instant::from_millis(0), peer, Wake::unbound());
+        let s = service.open(Instant::from_millis(0), peer, Wake::unbound());
         let mut c = Conn { s, out: Vec::new() };
         prop_assert_eq!(c.line()?, "OK socklab-auth 1\n");
         Ok(c)
@@ -299,12 +299,11 @@ struct World {
 
 impl World {
     fn start(dir: &Path, log: &Path, model: &mut Model) -> Result<World, TestCaseError> {
-        let mut service =
-            AuthService::new(dir, TTL, CHEAPEST, socklab_core::Duration::from_secs(300))
-                .map_err(TestCaseError::fail)?
-                .with_register_limit(REGISTER_LIMIT);
         let logger = Logger::file(Level::Dump, log).unwrap();
-        service.set_logger(&logger);
+        let idle = socklab_core::Duration::from_secs(300);
+        let mut service = AuthService::new(dir, TTL, CHEAPEST, idle, logger)
+            .map_err(TestCaseError::fail)?
+            .with_register_limit(REGISTER_LIMIT);
         let mut conns = Vec::new();
         for (peer, token) in &mut model.conns {
             *token = None;

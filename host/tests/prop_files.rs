@@ -258,14 +258,19 @@ impl Real {
     fn open(path: &Path, stale: usize) -> Result<Real, TestCaseError> {
         // Named temporaries (the fallback where O_TMPFILE is missing): the model counts
         // them on disk, and a crash leaves them for the next start to remove.
-        let (dir, startup) =
-            Dir::open_with(path, Temporaries::Named).map_err(|e| fail(format!("open: {e}")))?;
+        let (dir, startup) = Dir::open_with(path, Temporaries::Named, quiet())
+            .map_err(|e| fail(format!("open: {e}")))?;
         prop_assert_eq!(startup.removed, stale, "stale temporaries removed at start");
         let sessions = (0..SESSIONS)
             .map(|_| DirStorage::new(dir.clone()))
             .collect();
         Ok(Real { dir, sessions })
     }
+}
+
+/// Storage failures go to stderr (errors only), where a failing case shows them.
+fn quiet() -> socklab::log::Logger {
+    socklab::log::Logger::stderr(socklab::log::Level::Quiet)
 }
 
 fn fail(msg: String) -> TestCaseError {
@@ -675,7 +680,8 @@ impl Peer {
     fn open(service: &mut socklab::server::FilesService) -> Result<Peer, TestCaseError> {
         use socklab::server::Service;
         let now = socklab_core::Instant::from_millis(0);
-        let s = service.open(now, socklab::server::wake::Wake::unbound());
+        let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 40000));
+        let s = service.open(now, peer, socklab::server::wake::Wake::unbound());
         let mut p = Peer {
             s,
             out: Vec::new(),
@@ -777,8 +783,8 @@ struct Server {
 
 impl Server {
     fn start(path: &Path) -> Result<Server, TestCaseError> {
-        let (dir, startup) =
-            Dir::open_with(path, Temporaries::Named).map_err(|e| fail(format!("open: {e}")))?;
+        let (dir, startup) = Dir::open_with(path, Temporaries::Named, quiet())
+            .map_err(|e| fail(format!("open: {e}")))?;
         prop_assert_eq!(startup.removed, 0, "temporaries left by the last run");
         let pool = socklab::pool::Pool::new("prop-files", 1).unwrap();
         let mut service = socklab::server::FilesService {

@@ -3,7 +3,7 @@
 //!
 //! `ident_table_matches_the_model`: arbitrary visits of peers (IPv4, IPv6, IPv4-mapped
 //! and IPv4-compatible IPv6, from a small pool so they repeat, and arbitrary ones) to a
-//! real `IdentService`, each opened with `Service::open_from` as the event loop does and
+//! real `IdentService`, each opened with `Service::open` as the event loop does and
 //! answered with an arbitrary name line (valid names with spaces around, arbitrary
 //! unicode, arbitrary bytes, a CR before the LF, over-long names); pairs of visits
 //! opened before either answers; restarts that reload the file, also after a crash in
@@ -141,6 +141,11 @@ fn op() -> impl Strategy<Value = Op> {
 
 const WAIT: Duration = Duration::from_secs(10);
 
+/// Store failures go to stderr (errors only), where a failing case shows them.
+fn quiet() -> socklab::log::Logger {
+    socklab::log::Logger::stderr(socklab::log::Level::Quiet)
+}
+
 /// A connection's session and the bytes it sent that are not yet a whole line.
 struct Conn {
     s: Box<dyn Session + Send>,
@@ -150,7 +155,7 @@ struct Conn {
 impl Conn {
     fn open(service: &mut IdentService, peer: IpAddr, port: u16) -> Conn {
         let now = Instant::from_millis(0);
-        let s = service.open_from(now, SocketAddr::new(peer, port), Wake::unbound());
+        let s = service.open(now, SocketAddr::new(peer, port), Wake::unbound());
         Conn { s, out: Vec::new() }
     }
 
@@ -200,7 +205,8 @@ struct World {
 
 impl World {
     fn start(path: &Path, model: BTreeMap<IpAddr, String>) -> Result<World, TestCaseError> {
-        let (db, loaded) = IdentDb::open(path).map_err(|e| TestCaseError::fail(e.to_string()))?;
+        let (db, loaded) =
+            IdentDb::open(path, quiet()).map_err(|e| TestCaseError::fail(e.to_string()))?;
         let expected = Loaded {
             names: model.len(),
             skipped: 0,
@@ -443,7 +449,8 @@ fn load_damaged(lines: &[Line], crlf: &[bool], final_lf: bool) -> TestCaseResult
         }
     }
     std::fs::write(&path, &file).unwrap();
-    let (db, loaded) = IdentDb::open(&path).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    let (db, loaded) =
+        IdentDb::open(&path, quiet()).map_err(|e| TestCaseError::fail(e.to_string()))?;
     prop_assert_eq!(
         loaded,
         Loaded {
@@ -468,7 +475,7 @@ fn load_damaged(lines: &[Line], crlf: &[bool], final_lf: bool) -> TestCaseResult
         .map(|(ip, name)| format!("{ip}\t{name}\n"))
         .collect();
     prop_assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
-    let (again, loaded) = IdentDb::open(&path).unwrap();
+    let (again, loaded) = IdentDb::open(&path, quiet()).unwrap();
     prop_assert_eq!(
         loaded,
         Loaded {

@@ -1,6 +1,6 @@
 //! Memory budget: 10,000 idle echo connections must fit well under 40 MiB of server RSS.
 //!
-//! This is the measurement behind `ECHO_QUEUE` (host/src/server/service.rs), kept as a
+//! This is the measurement behind `ECHO_QUEUE` (host/src/server/echo/mod.rs), kept as a
 //! test so that a bigger queue or a fatter connection struct shows up at once. It reads
 //! the server's peak RSS (`VmHWM` in /proc/PID/status) after every connection has done
 //! one round trip, so each one is accepted, registered and has a live session.

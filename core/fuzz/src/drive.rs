@@ -130,7 +130,7 @@ impl<S: Session> Driver<S> {
         panic!("output never ends");
     }
 
-    /// The peer half-closed. Like the host's connection loop (`host/src/server/conn.rs`),
+    /// The peer half-closed. Like the host's connection loop (`host/src/server/conn/`),
     /// the driver reads the socket, and so sees the EOF, only once the session has taken
     /// every byte that came before it.
     pub fn eof(&mut self) {

@@ -42,20 +42,23 @@ pub struct ManArgs {
     pub dir: Option<PathBuf>,
 }
 
-/// Print the completion script for `args.shell` on standard output.
-pub fn completions(args: &CompletionsArgs) -> ExitCode {
+/// Print the completion script for `args.shell` of `cmd` (the whole command line) on
+/// standard output.
+pub fn completions(args: &CompletionsArgs, mut cmd: clap::Command) -> ExitCode {
     let mut out = Vec::new();
-    clap_complete::generate(args.shell, &mut super::command(), "socklab", &mut out);
+    clap_complete::generate(args.shell, &mut cmd, "socklab", &mut out);
     write_stdout(&out)
 }
 
 /// The width the text of `--help` is laid out in for a page: a man page's text column
 /// on an 80-column terminal.
-const PAGE_WIDTH: usize = 78;
+pub const PAGE_WIDTH: usize = 78;
 
-/// Print one manual page on standard output, or write them all to `--dir`.
-pub fn man(args: &ManArgs) -> ExitCode {
-    let mut cmd = super::command_wrapped_at(Some(PAGE_WIDTH)).disable_help_subcommand(true);
+/// Print one manual page of `cmd` (the whole command line, with the text it renders
+/// into help wrapped at [`PAGE_WIDTH`]) on standard output, or write them all to
+/// `--dir`.
+pub fn man(args: &ManArgs, cmd: clap::Command) -> ExitCode {
+    let mut cmd = cmd.disable_help_subcommand(true);
     cmd.build();
     if let Some(dir) = &args.dir {
         return match write_all_pages(cmd, dir) {

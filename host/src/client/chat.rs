@@ -37,6 +37,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use socklab_core::chat::{Command, MAX_DATAGRAM, Reply, parse_reply, valid_nick};
+use socklab_core::service;
 use socklab_core::text::{is_invisible, is_unsafe};
 
 use super::conn::{Trace, display_addr};
@@ -52,7 +53,7 @@ pub struct ChatClientArgs {
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
     /// Server port (UDP).
-    #[arg(long, default_value_t = 9093)]
+    #[arg(long, default_value_t = service::CHAT.port)]
     pub port: u16,
     /// Your name in the chat: 1 to 16 of A-Z a-z 0-9 _ -.
     #[arg(long)]
@@ -95,7 +96,7 @@ pub fn run(args: &ChatClientArgs) -> ExitCode {
         Ok(Err(code)) => return code,
         Err(e) => {
             let addr = display_addr(&args.host, args.port);
-            let hint = super::conn::start_hint("chat", &args.host, args.port);
+            let hint = super::conn::start_hint(service::CHAT, &args.host, args.port);
             eprintln!("socklab: cannot reach the chat at {addr}: {e} ({hint})");
             return ExitCode::from(super::EXIT_CONNECT);
         }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::os_error::describe;
+use socklab_core::service::ServiceInfo;
 
 /// Per-address connect timeout. Without one, a name whose first address silently drops
 /// packets (a dead IPv6 route, a firewalled host) would hang for the OS default of
@@ -48,7 +49,7 @@ impl fmt::Display for ConnectError {
 impl ConnectError {
     /// "Connection refused" is what a student sees who forgot to start the server; say
     /// so, and which command starts the server this client talks to (`service`).
-    pub fn serve_hint(mut self, service: &str, host: &str, port: u16) -> Self {
+    pub fn serve_hint(mut self, service: ServiceInfo, host: &str, port: u16) -> Self {
         if self.refused {
             self.hint = Some(start_hint(service, host, port));
         }
@@ -68,8 +69,8 @@ impl ConnectError {
 /// `--port` that would make that server reachable at `host`:`port`: none for the
 /// default 127.0.0.1 (or `localhost`, which reaches it), the address itself for another
 /// local one (`::1`), and all addresses for another machine, where it must run.
-pub fn start_hint(service: &str, host: &str, port: u16) -> String {
-    let mut cmd = format!("socklab serve {service}");
+pub fn start_hint(service: ServiceInfo, host: &str, port: u16) -> String {
+    let mut cmd = format!("socklab serve {}", service.name);
     let bare = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
@@ -86,10 +87,7 @@ pub fn start_hint(service: &str, host: &str, port: u16) -> String {
         };
         cmd.push_str(&format!(" --host {listen}"));
     }
-    if crate::server::DEFAULT_PORTS
-        .iter()
-        .all(|&(s, p)| s != service || p != port)
-    {
+    if port != service.port {
         cmd.push_str(&format!(" --port {port}"));
     }
     if local {
@@ -122,7 +120,7 @@ pub fn recv(mut sock: impl std::io::Read, buf: &mut [u8]) -> io::Result<usize> {
 /// the server of `service`, or the exit code after the reason was printed (`socklab:
 /// cannot connect to ...`).
 pub fn open_or_exit(
-    service: &str,
+    service: ServiceInfo,
     host: &str,
     port: u16,
     verbose: u8,
@@ -231,6 +229,7 @@ impl Trace {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use socklab_core::service;
 
     #[test]
     fn addresses_print_like_people_write_them() {
@@ -243,23 +242,23 @@ mod tests {
     fn hint_adds_only_the_flags_that_differ_from_the_defaults() {
         let start = "is the server running? start it with: socklab serve";
         assert_eq!(
-            start_hint("echo", "127.0.0.1", 9090),
+            start_hint(service::ECHO, "127.0.0.1", 9090),
             format!("{start} echo")
         );
         assert_eq!(
-            start_hint("quiz", "localhost", 31337),
+            start_hint(service::QUIZ, "localhost", 31337),
             format!("{start} quiz")
         );
         assert_eq!(
-            start_hint("files", "LOCALHOST", 9090),
+            start_hint(service::FILES, "LOCALHOST", 9090),
             format!("{start} files --port 9090")
         );
         assert_eq!(
-            start_hint("auth", "[::1]", 9092),
+            start_hint(service::AUTH, "[::1]", 9092),
             format!("{start} auth --host ::1")
         );
         assert_eq!(
-            start_hint("ident", "127.0.0.2", 9091),
+            start_hint(service::IDENT, "127.0.0.2", 9091),
             format!("{start} ident --host 127.0.0.2")
         );
     }
@@ -268,15 +267,15 @@ mod tests {
     fn another_machine_must_listen_on_the_network() {
         let there = "is the server running there? start it there with: socklab serve";
         assert_eq!(
-            start_hint("echo", "192.168.69.1", 9090),
+            start_hint(service::ECHO, "192.168.69.1", 9090),
             format!("{there} echo --host 0.0.0.0")
         );
         assert_eq!(
-            start_hint("chat", "lab.example", 9093),
+            start_hint(service::CHAT, "lab.example", 9093),
             format!("{there} chat --host 0.0.0.0")
         );
         assert_eq!(
-            start_hint("quiz", "2001:db8::1", 4000),
+            start_hint(service::QUIZ, "2001:db8::1", 4000),
             format!("{there} quiz --host :: --port 4000")
         );
     }

@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use socklab_core::ident::QUESTION;
+use socklab_core::service;
 
 use super::conn::{Trace, connect, display_addr};
 use crate::os_error::describe;
@@ -28,7 +29,7 @@ pub struct IdentClientArgs {
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
     /// Server port.
-    #[arg(long, default_value_t = 9091)]
+    #[arg(long, default_value_t = service::IDENT.port)]
     pub port: u16,
     /// The name to give if the server asks (default: read a line from standard input).
     #[arg(long, value_name = "NAME")]
@@ -44,7 +45,10 @@ pub fn run(args: &IdentClientArgs) -> ExitCode {
     let stream = match connect(&args.host, args.port, &trace) {
         Ok(s) => s,
         Err(e) => {
-            eprintln!("socklab: {}", e.serve_hint("ident", &args.host, args.port));
+            eprintln!(
+                "socklab: {}",
+                e.serve_hint(service::IDENT, &args.host, args.port)
+            );
             return ExitCode::from(super::EXIT_CONNECT);
         }
     };

@@ -3,7 +3,8 @@
 //! one service or for all of them at once (`serve all` shares the loops, the log and
 //! the connection limit).
 //!
-//! * [`service`] — what a service tells the loop (name, port, chunk, session factory);
+//! * [`service`] — what a service tells the loop (§0 row, chunk, session factory);
+//! * [`flags`] — the flags every server shares, and the options and log they build;
 //! * [`listener`] — binding, `--port-auto`, bind error messages;
 //! * [`conn`] — one connection: nonblocking reads and writes, backpressure, closing;
 //! * [`timers`] — all deadlines in one ordered set;
@@ -14,21 +15,28 @@
 //! * [`peer_key`] — which peers count as one for per-address limits (IPv6 by /64);
 //! * [`pooled`] — any core session with side work (disk, hashing, a name store) run on
 //!   the worker pool, as a plain session for the loop;
+//! * [`echo`], [`quiz`] — the §1 and §2 services, all their work done on the loop;
 //! * [`files`] — the §3 service: confined storage folder, disk work on a worker pool;
 //! * [`ident`] — the §4 service: the name table, stored off the loop;
 //! * [`auth`] — the §5 service: Argon2id users, hashed session tokens, throttling;
 //! * [`chat`] — the §6 service: one UDP socket on its own loop thread.
+//!
+//! Each service's folder holds its `flags.rs`: its clap flags and the builder that
+//! makes the service from them and the [`Logger`], which exists before any service.
 
 pub mod auth;
 pub mod chat;
 pub mod conn;
+pub mod echo;
 pub mod event_loop;
 pub mod files;
+pub mod flags;
 pub mod handoff;
 pub mod ident;
 pub mod listener;
 pub mod peer_key;
 pub mod pooled;
+pub mod quiz;
 pub mod service;
 pub mod signal;
 pub mod timers;
@@ -40,10 +48,14 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use std::net::IpAddr;
 
-use crate::log::Logger;
+use socklab_core::service::{CHAT, ServiceInfo, Transport};
+
+use crate::log::{Logger, Pid};
 pub use auth::AuthService;
+pub use echo::EchoService;
 pub use files::FilesService;
-pub use service::{EchoService, QuizService, Service};
+pub use quiz::QuizService;
+pub use service::Service;
 
 /// Flags shared by every service.
 #[derive(Debug, Clone)]
@@ -69,50 +81,13 @@ pub struct Listen {
     pub port: u16,
 }
 
-/// Bind every service, print `listening on ...` for each, and serve until a stop.
-///
-/// Binding happens before anything is printed, so a failure leaves no half-started
-/// server behind and scripts never see a `listening on` line for a port that is not.
-pub fn run(listens: Vec<Listen>, opts: &Options, log: Logger) -> anyhow::Result<()> {
-    let sockets: Vec<Socket> = listens
-        .iter()
-        .map(|l| Socket {
-            service: l.service.name(),
-            port: l.port,
-            udp: false,
-        })
-        .collect();
-    serve(bind(&sockets, opts)?, listens, Vec::new(), opts, log)
-}
-
-/// §0's default ports, by service.
-pub const DEFAULT_PORTS: [(&str, u16); 6] = [
-    ("echo", 9090),
-    ("quiz", 31337),
-    ("files", 8020),
-    ("ident", 9091),
-    ("auth", 9092),
-    (chat::ChatService::NAME, chat::ChatService::DEFAULT_PORT),
-];
-
-/// The default port of `service` (one of [`DEFAULT_PORTS`]).
-pub fn default_port(service: &str) -> u16 {
-    DEFAULT_PORTS
-        .iter()
-        .find(|(name, _)| *name == service)
-        .map(|&(_, port)| port)
-        .unwrap_or_else(|| panic!("no default port for {service}"))
-}
-
 /// A socket a server is to listen on, known before its service is set up.
 #[derive(Debug, Clone, Copy)]
 pub struct Socket {
-    /// The service's name (`echo`), for messages.
-    pub service: &'static str,
-    /// The port asked for (`--port`, or the default).
+    /// The service: its name for messages, TCP or UDP.
+    pub service: ServiceInfo,
+    /// The port asked for (`--port`, or the service's default).
     pub port: u16,
-    /// UDP (chat), not TCP.
-    pub udp: bool,
 }
 
 /// Every socket of a server, bound and not yet served: what [`bind`] hands to [`serve`].
@@ -133,14 +108,18 @@ pub fn bind(sockets: &[Socket], opts: &Options) -> Result<Bound, listener::BindE
         udp: Vec::new(),
     };
     for s in sockets {
-        if s.udp {
-            let socket = listener::bind_udp(opts.host, s.port, opts.port_auto)
-                .map_err(|e| e.service(s.service))?;
-            bound.udp.push((s.service, s.port, socket));
-        } else {
-            let listener = listener::bind(opts.host, s.port, opts.port_auto)
-                .map_err(|e| e.service(s.service))?;
-            bound.tcp.push((s.service, s.port, listener));
+        let name = s.service.name;
+        match s.service.transport {
+            Transport::Udp => {
+                let socket = listener::bind_udp(opts.host, s.port, opts.port_auto)
+                    .map_err(|e| e.service(name))?;
+                bound.udp.push((name, s.port, socket));
+            }
+            Transport::Tcp => {
+                let listener = listener::bind(opts.host, s.port, opts.port_auto)
+                    .map_err(|e| e.service(name))?;
+                bound.tcp.push((name, s.port, listener));
+            }
         }
     }
     Ok(bound)
@@ -161,8 +140,8 @@ pub fn serve(
     // ports, in the same order.
     let wanted: Vec<(&str, u16)> = listens
         .iter()
-        .map(|l| (l.service.name(), l.port))
-        .chain(datagrams.iter().map(|d| (chat::ChatService::NAME, d.port)))
+        .map(|l| (l.service.info().name, l.port))
+        .chain(datagrams.iter().map(|d| (CHAT.name, d.port)))
         .collect();
     let got: Vec<(&str, u16)> = sockets
         .tcp
@@ -181,8 +160,8 @@ pub fn serve(
         .zip(sockets.udp)
         .map(|(d, (_, _, socket))| (d.service, socket))
         .collect();
-    let mut names: Vec<&str> = bound.iter().map(|(s, _)| s.name()).collect();
-    names.extend(udp.iter().map(|_| chat::ChatService::NAME));
+    let mut names: Vec<&str> = bound.iter().map(|(s, _)| s.info().name).collect();
+    names.extend(udp.iter().map(|_| CHAT.name));
     log.event(
         "socklab",
         Pid,
@@ -296,16 +275,5 @@ fn raise_fd_limit(log: &Logger, max_conns: usize) {
             Pid,
             format_args!("cannot raise the open-file limit: {e}"),
         ),
-    }
-}
-
-/// Process-wide events are about the process: the log shows `pid 4242` where a
-/// connection event shows the peer address.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Pid;
-
-impl std::fmt::Display for Pid {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "pid {}", std::process::id())
     }
 }

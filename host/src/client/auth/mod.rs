@@ -17,6 +17,7 @@ use std::io::{self, BufRead, IsTerminal, Read};
 use std::process::ExitCode;
 
 use socklab_core::auth::{ErrorCode, MAX_PASSWORD, MIN_PASSWORD, valid_password, valid_user};
+use socklab_core::service;
 use zeroize::Zeroizing;
 
 use super::conn::{Trace, connect, display_addr};
@@ -30,7 +31,7 @@ pub struct AuthClientArgs {
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
     /// Server port.
-    #[arg(long, default_value_t = 9092)]
+    #[arg(long, default_value_t = service::AUTH.port)]
     pub port: u16,
     /// Log connect, send, receive and disconnect (byte counts only) on stderr.
     #[arg(short, long, action = clap::ArgAction::Count)]
@@ -147,7 +148,7 @@ impl Passwords {
 fn open(server: &AuthClientArgs) -> Result<Conn, Fail> {
     let trace = Trace::new(server.verbose, &display_addr(&server.host, server.port));
     let stream = connect(&server.host, server.port, &trace).map_err(|e| {
-        let e = e.serve_hint("auth", &server.host, server.port);
+        let e = e.serve_hint(service::AUTH, &server.host, server.port);
         Fail(EXIT_CONNECT, e.to_string())
     })?;
     Ok(Conn::open(stream, trace)?)

@@ -30,6 +30,7 @@ mod interactive;
 mod pipe;
 
 use super::conn::open_or_exit;
+use socklab_core::service;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
@@ -45,7 +46,7 @@ pub struct EchoClientArgs {
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
     /// Server port.
-    #[arg(long, default_value_t = 9090)]
+    #[arg(long, default_value_t = service::ECHO.port)]
     pub port: u16,
     /// Send and receive length-prefixed frames (4-byte big-endian length, then the
     /// payload) instead of raw bytes: one frame per line.
@@ -58,7 +59,7 @@ pub struct EchoClientArgs {
 
 /// Run the client; returns the process exit code.
 pub fn run(args: &EchoClientArgs, verbose: u8) -> ExitCode {
-    let (stream, trace) = match open_or_exit("echo", &args.host, args.port, verbose) {
+    let (stream, trace) = match open_or_exit(service::ECHO, &args.host, args.port, verbose) {
         Ok(c) => c,
         Err(code) => return code,
     };

@@ -29,6 +29,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use socklab_core::files::{Command, ServerLine, validate_name};
+use socklab_core::service;
 
 use super::conn::open_or_exit;
 use proto::{Conn, human, protocol, refused};
@@ -43,7 +44,7 @@ pub struct FilesClientArgs {
     #[arg(long, default_value = "127.0.0.1", global = true)]
     pub host: String,
     /// Server port.
-    #[arg(long, default_value_t = 8020, global = true)]
+    #[arg(long, default_value_t = service::FILES.port, global = true)]
     pub port: u16,
     /// Never draw progress bars.
     #[arg(long, global = true)]
@@ -107,7 +108,7 @@ pub fn run(args: &FilesClientArgs) -> ExitCode {
             }
         },
     };
-    let (stream, trace) = match open_or_exit("files", &args.host, args.port, args.verbose) {
+    let (stream, trace) = match open_or_exit(service::FILES, &args.host, args.port, args.verbose) {
         Ok(c) => c,
         Err(code) => return code,
     };

@@ -25,6 +25,7 @@ mod interactive;
 
 use super::conn::open_or_exit;
 use socklab_core::quiz::Outcome;
+use socklab_core::service;
 use std::process::ExitCode;
 
 /// Flags of `socklab quiz`.
@@ -37,7 +38,7 @@ pub struct QuizClientArgs {
     #[arg(long, default_value = "127.0.0.1")]
     pub host: String,
     /// Server port.
-    #[arg(long, default_value_t = 31337)]
+    #[arg(long, default_value_t = service::QUIZ.port)]
     pub port: u16,
     /// Let a person type the answers instead of solving them.
     #[arg(long)]
@@ -46,7 +47,7 @@ pub struct QuizClientArgs {
 
 /// Run the client; exit code 0 on a win, 1 otherwise.
 pub fn run(args: &QuizClientArgs, verbose: u8) -> ExitCode {
-    let (stream, trace) = match open_or_exit("quiz", &args.host, args.port, verbose) {
+    let (stream, trace) = match open_or_exit(service::QUIZ, &args.host, args.port, verbose) {
         Ok(c) => c,
         Err(code) => return code,
     };

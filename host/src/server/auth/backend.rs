@@ -9,7 +9,7 @@
 //! backend as soon as the reply line is queued.
 
 use std::net::SocketAddr;
-use std::sync::{Arc, Mutex, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 
 use socklab_core::auth::{Auth, ErrorCode, Reply, Request};
 use zeroize::{Zeroize, Zeroizing};
@@ -44,17 +44,16 @@ pub struct Backend {
     pub ttl: std::time::Duration,
     /// `--max-users`: REGISTER beyond it is refused with `ERR busy`.
     pub max_users: usize,
-    /// The server log, once it exists: failed saves and lockouts are reported there,
-    /// never a password, a token or a hash.
-    pub log: OnceLock<Logger>,
+    /// The server log: failed saves and lockouts are reported there, never a password,
+    /// a token or a hash.
+    pub log: Logger,
 }
 
 impl Backend {
     fn error(&self, peer: SocketAddr, what: std::fmt::Arguments<'_>, e: &std::io::Error) {
-        if let Some(log) = self.log.get() {
-            let why = crate::os_error::describe(e);
-            log.error("auth", peer, format_args!("{what}: {why}"));
-        }
+        let log = &self.log;
+        let why = crate::os_error::describe(e);
+        log.error("auth", peer, format_args!("{what}: {why}"));
     }
 }
 
@@ -210,14 +209,13 @@ impl ConnBackend {
                     return Err(code);
                 }
                 if last {
-                    if let Some(log) = b.log.get() {
-                        let n = limit().per_hour();
-                        let what = format_args!(
-                            "REGISTER limit reached: {n} new users from this address within \
-                             an hour (--register-limit {n}); more answer ERR throttled"
-                        );
-                        log.event("auth", peer, what);
-                    }
+                    let log = &b.log;
+                    let n = limit().per_hour();
+                    let what = format_args!(
+                        "REGISTER limit reached: {n} new users from this address within \
+                         an hour (--register-limit {n}); more answer ERR throttled"
+                    );
+                    log.event("auth", peer, what);
                 }
                 Ok(Outcome::Done)
             }
@@ -349,13 +347,12 @@ impl ConnBackend {
 
     /// `--max-users` reached: say so in the log, answer `busy`.
     fn table_full(&self) -> ErrorCode {
-        if let Some(log) = self.backend.log.get() {
-            let what = format_args!(
-                "REGISTER refused: the user table is full (--max-users {})",
-                self.backend.max_users
-            );
-            log.event("auth", self.peer, what);
-        }
+        let log = &self.backend.log;
+        let what = format_args!(
+            "REGISTER refused: the user table is full (--max-users {})",
+            self.backend.max_users
+        );
+        log.event("auth", self.peer, what);
         ErrorCode::Busy
     }
 
@@ -377,22 +374,21 @@ impl ConnBackend {
         }
         let locked = lock().failed(attempt, std::time::Instant::now());
         if !locked.is_empty() {
-            if let Some(log) = b.log.get() {
-                let whom: Vec<String> = locked
-                    .iter()
-                    .map(|k| match k {
-                        Key::User(u) if u.is_empty() => "malformed user names".to_owned(),
-                        Key::User(u) => format!("user {u}"),
-                        Key::Ip(_) => "this address".to_owned(),
-                    })
-                    .collect();
-                let what = format_args!(
-                    "LOGIN and PASSWD throttled for 60 s for {} ({} wrong passwords within 60 s)",
-                    whom.join(" and "),
-                    super::throttle::LIMIT
-                );
-                log.event("auth", self.peer, what);
-            }
+            let log = &b.log;
+            let whom: Vec<String> = locked
+                .iter()
+                .map(|k| match k {
+                    Key::User(u) if u.is_empty() => "malformed user names".to_owned(),
+                    Key::User(u) => format!("user {u}"),
+                    Key::Ip(_) => "this address".to_owned(),
+                })
+                .collect();
+            let what = format_args!(
+                "LOGIN and PASSWD throttled for 60 s for {} ({} wrong passwords within 60 s)",
+                whom.join(" and "),
+                super::throttle::LIMIT
+            );
+            log.event("auth", self.peer, what);
         }
         Err(ErrorCode::BadCredentials)
     }

@@ -8,11 +8,13 @@
 //! * [`backend`] — what runs the session's requests: the shared tables and Argon2, and
 //!   each connection's view of them, the [`Worker`](super::pooled::Worker) that puts
 //!   slow work on the pool.
+//! * [`flags`] — `serve auth`'s flags and the service they build.
 //!
 //! The service refuses payload dumps (`-vv`), so the shared log never sees a password
 //! or a token; nothing in this module logs a secret either.
 
 pub mod backend;
+pub mod flags;
 pub mod register_limit;
 pub mod secret;
 pub mod store;
@@ -20,15 +22,17 @@ pub mod throttle;
 
 use std::net::SocketAddr;
 use std::path::Path;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use socklab_core::Instant;
 use socklab_core::auth::{Auth, SERVER_FULL};
+use socklab_core::service::{self, ServiceInfo};
 use socklab_core::session::{Idle, Session};
 
 use super::pooled::{OnPool, Pooled};
 use super::service::Service;
 use super::wake::Wake;
+use crate::log::Logger;
 use crate::pool::Pool;
 use backend::{Backend, ConnBackend};
 use register_limit::RegisterLimit;
@@ -47,12 +51,14 @@ pub struct AuthService {
 }
 
 impl AuthService {
-    /// Open `dir` (creating it), load users and sessions, start the hashing threads.
+    /// Open `dir` (creating it), load users and sessions, start the hashing threads;
+    /// what was loaded, and later failed saves and lockouts, are reported to `log`.
     pub fn new(
         dir: &Path,
         ttl: std::time::Duration,
         cost: Cost,
         idle: socklab_core::Duration,
+        log: Logger,
     ) -> Result<AuthService, String> {
         let store = Store::open(dir).map_err(|e| {
             format!(
@@ -65,6 +71,15 @@ impl AuthService {
         let threads = std::thread::available_parallelism().map_or(2, |n| n.get());
         let pool = Pool::new("socklab-hash", threads)
             .map_err(|e| format!("cannot start the hashing threads: {e}"))?;
+        let (users, sessions) = {
+            let t = store.lock();
+            (t.users.len(), t.sessions.len())
+        };
+        let what = format_args!(
+            "{users} user(s) and {sessions} live session(s) in {}",
+            store.dir().display()
+        );
+        log.event(service::AUTH.name, crate::log::Pid, what);
         Ok(AuthService {
             backend: Arc::new(Backend {
                 store,
@@ -73,7 +88,7 @@ impl AuthService {
                 register_limit: Mutex::new(RegisterLimit::new(register_limit::DEFAULT_PER_HOUR)),
                 ttl,
                 max_users: backend::MAX_USERS,
-                log: OnceLock::new(),
+                log,
             }),
             pool: Arc::new(pool),
             idle,
@@ -97,29 +112,11 @@ impl AuthService {
         }
         self
     }
-
-    /// Report to `log` from now on, starting with what was loaded.
-    pub fn set_logger(&self, log: &crate::log::Logger) {
-        let (users, sessions) = {
-            let t = self.backend.store.lock();
-            (t.users.len(), t.sessions.len())
-        };
-        let what = format_args!(
-            "{users} user(s) and {sessions} live session(s) in {}",
-            self.backend.store.dir().display()
-        );
-        log.event("auth", super::Pid, what);
-        let _ = self.backend.log.set(log.clone());
-    }
 }
 
 impl Service for AuthService {
-    fn name(&self) -> &'static str {
-        "auth"
-    }
-
-    fn default_port(&self) -> u16 {
-        9092
+    fn info(&self) -> ServiceInfo {
+        service::AUTH
     }
 
     fn chunk(&self) -> usize {
@@ -130,12 +127,7 @@ impl Service for AuthService {
         false
     }
 
-    fn open(&mut self, now: Instant, wake: Wake) -> Box<dyn Session + Send> {
-        let unknown = SocketAddr::from(([0, 0, 0, 0], 0));
-        self.open_from(now, unknown, wake)
-    }
-
-    fn open_from(&mut self, now: Instant, peer: SocketAddr, wake: Wake) -> Box<dyn Session + Send> {
+    fn open(&mut self, now: Instant, peer: SocketAddr, wake: Wake) -> Box<dyn Session + Send> {
         let conn = ConnBackend::new(self.backend.clone(), peer);
         let s = Pooled::new(
             now,

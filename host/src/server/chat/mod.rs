@@ -7,6 +7,7 @@
 //! the stop request with them (a Ctrl-C stops it too) and the log. One thread copes
 //! easily: a relay to 1000 members is 1000 `sendto` calls, a few milliseconds.
 
+pub mod flags;
 pub mod udp_loop;
 
 use std::net::SocketAddr;
@@ -43,13 +44,6 @@ pub struct ChatService {
     pub max_members: usize,
     /// `--max-members-per-ip`: members sharing one address (an IPv6 /64).
     pub max_members_per_ip: usize,
-}
-
-impl ChatService {
-    /// The name in the log and in `serve chat`.
-    pub const NAME: &'static str = "chat";
-    /// The port of §0's table.
-    pub const DEFAULT_PORT: u16 = 9093;
 }
 
 /// The chat service with the port it was asked to use.

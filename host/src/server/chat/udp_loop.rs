@@ -16,6 +16,7 @@ use mio::net::UdpSocket;
 use mio::{Events, Interest, Poll, Token, Waker};
 use socklab_core::Instant;
 use socklab_core::chat::{ChatEvent, ChatServer, MAX_RELAY, Transmit};
+use socklab_core::service::CHAT;
 
 use super::{CAPACITY, ChatService};
 use crate::log::{Direction, Logger};
@@ -93,7 +94,7 @@ impl ChatLoop {
 
     /// Serve until a stop request.
     pub fn run(&mut self) -> anyhow::Result<()> {
-        let name = ChatService::NAME;
+        let name = CHAT.name;
         self.log.event(name, self.addr, "listening for datagrams");
         let mut events = Events::with_capacity(16);
         let mut buf = vec![0u8; RECV_BUF];
@@ -156,17 +157,12 @@ impl ChatLoop {
                     // ICMP errors reported for an earlier send (a member's port
                     // closed): the socket itself is fine.
                     self.log
-                        .error(ChatService::NAME, self.addr, format_args!("receive: {e}"));
+                        .error(CHAT.name, self.addr, format_args!("receive: {e}"));
                     continue;
                 }
             };
-            self.log.chunk(
-                ChatService::NAME,
-                from,
-                Direction::Received,
-                n,
-                Some(&buf[..n]),
-            );
+            self.log
+                .chunk(CHAT.name, from, Direction::Received, n, Some(&buf[..n]));
             self.server.handle_datagram(now, from, &buf[..n]);
             self.log_events();
             if !self.flush()? {
@@ -191,7 +187,7 @@ impl ChatLoop {
                 Ok(_) => {
                     let data = &self.out[..t.len];
                     self.log
-                        .chunk(ChatService::NAME, t.to, Direction::Sent, t.len, Some(data));
+                        .chunk(CHAT.name, t.to, Direction::Sent, t.len, Some(data));
                 }
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     self.unsent = Some(t);
@@ -202,7 +198,7 @@ impl ChatLoop {
                 Err(e) => {
                     // One member unreachable must not stop the relay to the others.
                     let what = format_args!("cannot send {} bytes: {e}", t.len);
-                    self.log.error(ChatService::NAME, t.to, what);
+                    self.log.error(CHAT.name, t.to, what);
                 }
             }
         }
@@ -239,7 +235,7 @@ impl ChatLoop {
                     (a, format!("member timed out ({nick}, {online} online)"))
                 }
             };
-            self.log.event(ChatService::NAME, who, what);
+            self.log.event(CHAT.name, who, what);
         }
     }
 }

@@ -20,7 +20,7 @@ use std::fs::File;
 use std::io;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use rustix::fs::{AtFlags, FileType, Mode, OFlags};
 use rustix::io::Errno;
@@ -81,20 +81,25 @@ pub struct Dir {
     temporaries: Temporaries,
     /// Where storage failures are reported: the client only sees `ERR io`, the person
     /// running the server needs the OS's reason.
-    log: OnceLock<Logger>,
+    log: Logger,
 }
 
 impl Dir {
     /// Open (creating it if missing) the folder at `path`, with unnamed temporaries
-    /// where the filesystem has them, and remove stale temporaries.
-    pub fn open(path: &Path) -> io::Result<(Arc<Dir>, Startup)> {
-        Self::open_with(path, Temporaries::Unnamed)
+    /// where the filesystem has them, and remove stale temporaries. Storage failures
+    /// are reported to `log`.
+    pub fn open(path: &Path, log: Logger) -> io::Result<(Arc<Dir>, Startup)> {
+        Self::open_with(path, Temporaries::Unnamed, log)
     }
 
     /// [`open`](Self::open), preferring `temporaries` (`Named` forces the fallback,
     /// for tests of it and for filesystems whose `O_TMPFILE` misbehaves). An error says
     /// what failed, on which entry.
-    pub fn open_with(path: &Path, temporaries: Temporaries) -> io::Result<(Arc<Dir>, Startup)> {
+    pub fn open_with(
+        path: &Path,
+        temporaries: Temporaries,
+        log: Logger,
+    ) -> io::Result<(Arc<Dir>, Startup)> {
         if std::fs::metadata(path).is_ok_and(|m| !m.is_dir()) {
             return Err(io::Error::new(
                 io::ErrorKind::NotADirectory,
@@ -117,7 +122,7 @@ impl Dir {
             path: path.to_owned(),
             uploading: Mutex::new(HashSet::new()),
             temporaries,
-            log: OnceLock::new(),
+            log,
         };
         let startup = dir.remove_stale()?;
         Ok((Arc::new(dir), startup))
@@ -128,19 +133,13 @@ impl Dir {
         self.temporaries
     }
 
-    /// Report storage failures (`ERR io`, `ERR no-space`) to `log` from now on.
-    pub fn set_logger(&self, log: Logger) {
-        let _ = self.log.set(log);
-    }
-
     /// An OS error as §3 sees it, logged when it is the server's problem.
     pub(super) fn fail(&self, what: std::fmt::Arguments<'_>, e: io::Error) -> StorageError {
         let err = storage_error(&e);
         if matches!(err, StorageError::Io | StorageError::NoSpace) {
-            if let Some(log) = self.log.get() {
-                let why = crate::os_error::describe(&e);
-                log.error("files", crate::server::Pid, format_args!("{what}: {why}"));
-            }
+            let why = crate::os_error::describe(&e);
+            let what = format_args!("{what}: {why}");
+            self.log.error("files", crate::log::Pid, what);
         }
         err
     }

@@ -5,16 +5,20 @@
 //! * [`temp`] — upload temporaries: unnamed (`O_TMPFILE`) or random dot-names;
 //! * [`dir_storage`] — one session's view of the folder (core's `Storage`), durability;
 //! * [`disk`] — what runs a session's storage requests on the pool, for [`Pooled`].
+//! * [`flags`] — `serve files`'s flags and the service they build.
 
 pub mod dir;
 pub mod dir_storage;
 pub mod disk;
+pub mod flags;
 pub mod temp;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use socklab_core::Instant;
 use socklab_core::files::{Files, FilesConfig, SERVER_FULL};
+use socklab_core::service::{self, ServiceInfo};
 use socklab_core::session::Session;
 
 use super::pooled::{OnPool, Pooled};
@@ -44,19 +48,15 @@ pub struct FilesService {
 }
 
 impl Service for FilesService {
-    fn name(&self) -> &'static str {
-        "files"
-    }
-
-    fn default_port(&self) -> u16 {
-        8020
+    fn info(&self) -> ServiceInfo {
+        service::FILES
     }
 
     fn chunk(&self) -> usize {
         CHUNK
     }
 
-    fn open(&mut self, now: Instant, wake: Wake) -> Box<dyn Session + Send> {
+    fn open(&mut self, now: Instant, _peer: SocketAddr, wake: Wake) -> Box<dyn Session + Send> {
         let disk = Disk::new(DirStorage::new(self.dir.clone()), self.io_delay);
         let files = Files::<CHUNK>::new(now, self.config);
         Box::new(Pooled::new(

@@ -12,7 +12,7 @@ use std::fs;
 use std::io;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 use crate::log::Logger;
 
@@ -45,8 +45,8 @@ pub struct IdentDb {
     /// the table as the previous one left it. Separate from `names` so that the event
     /// loop's lookups never wait for a disk.
     writer: Mutex<()>,
-    /// Where stores and failures are reported; set once logging is up.
-    log: OnceLock<Logger>,
+    /// Where stores and failures are reported.
+    log: Logger,
 }
 
 /// What [`IdentDb::open`] found in the file.
@@ -65,8 +65,8 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl IdentDb {
     /// Read the table at `path`; a missing file is an empty table (it is created with
-    /// the first name).
-    pub fn open(path: &Path) -> io::Result<(IdentDb, Loaded)> {
+    /// the first name). Stores and failures are reported to `log`.
+    pub fn open(path: &Path, log: Logger) -> io::Result<(IdentDb, Loaded)> {
         let mut names = BTreeMap::new();
         let mut loaded = Loaded::default();
         match fs::read(path) {
@@ -93,7 +93,7 @@ impl IdentDb {
             max_names: MAX_NAMES,
             names: Mutex::new(names),
             writer: Mutex::new(()),
-            log: OnceLock::new(),
+            log,
         };
         Ok((db, loaded))
     }
@@ -112,14 +112,9 @@ impl IdentDb {
         room(&lock(&self.names), ip, self.max_names)
     }
 
-    /// Report stores and failures to `log` from now on.
-    pub fn set_logger(&self, log: Logger) {
-        let _ = self.log.set(log);
-    }
-
-    /// The logger, once set.
-    pub fn logger(&self) -> Option<&Logger> {
-        self.log.get()
+    /// Where stores and failures are reported.
+    pub fn logger(&self) -> &Logger {
+        &self.log
     }
 
     /// The file.
@@ -233,6 +228,10 @@ pub fn write_atomically(path: &Path, bytes: &[u8]) -> io::Result<()> {
 mod tests {
     use super::*;
 
+    fn quiet() -> Logger {
+        Logger::stderr(crate::log::Level::Quiet)
+    }
+
     #[test]
     fn mapped_addresses_become_ipv4() {
         let mapped: IpAddr = "::ffff:10.1.2.3".parse().unwrap();
@@ -250,7 +249,7 @@ mod tests {
             "1.2.3.4\tAnn\nnot an ip\tX\n::1\t\n\n::ffff:5.6.7.8\tBo\r\n",
         )
         .unwrap();
-        let (db, loaded) = IdentDb::open(&path).unwrap();
+        let (db, loaded) = IdentDb::open(&path, quiet()).unwrap();
         assert_eq!(
             loaded,
             Loaded {
@@ -282,7 +281,7 @@ mod tests {
         // Not ours: another file's temporary, and a name that only looks alike.
         fs::write(dir.path().join(".other.tsv.socklab-tmp-1"), "x").unwrap();
         fs::write(dir.path().join("db.tsv.socklab-tmp-1"), "x").unwrap();
-        let (db, loaded) = IdentDb::open(&path).unwrap();
+        let (db, loaded) = IdentDb::open(&path, quiet()).unwrap();
         assert_eq!(
             loaded,
             Loaded {
@@ -306,7 +305,7 @@ mod tests {
     fn a_full_table_learns_no_more_and_keeps_what_it_has() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db.tsv");
-        let (db, _) = IdentDb::open(&path).unwrap();
+        let (db, _) = IdentDb::open(&path, quiet()).unwrap();
         let db = db.with_max_names(2);
         let a = |s: &str| s.parse::<IpAddr>().unwrap();
         db.store(a("10.0.0.1"), "Ann").unwrap();
@@ -331,14 +330,14 @@ mod tests {
     #[test]
     fn one_ipv6_slash_64_cannot_take_the_table() {
         let dir = tempfile::tempdir().unwrap();
-        let (db, _) = IdentDb::open(&dir.path().join("db.tsv")).unwrap();
+        let (db, _) = IdentDb::open(&dir.path().join("db.tsv"), quiet()).unwrap();
         let mut text = String::new();
         for i in 0..MAX_NAMES_PER_64 {
             text.push_str(&format!("2001:db8:0:1::{i:x}\tN{i}\n"));
         }
         let path = dir.path().join("full64.tsv");
         fs::write(&path, text).unwrap();
-        let (db2, loaded) = IdentDb::open(&path).unwrap();
+        let (db2, loaded) = IdentDb::open(&path, quiet()).unwrap();
         assert_eq!(loaded.names, MAX_NAMES_PER_64);
         let a = |s: &str| s.parse::<IpAddr>().unwrap();
         assert!(!db2.has_room(a("2001:db8:0:1::ffff")));
@@ -353,7 +352,7 @@ mod tests {
     fn failed_write_changes_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("missing-folder").join("db.tsv");
-        let (db, _) = IdentDb::open(&path).unwrap();
+        let (db, _) = IdentDb::open(&path, quiet()).unwrap();
         assert!(db.store("1.2.3.4".parse().unwrap(), "Ann").is_err());
         assert_eq!(db.lookup("1.2.3.4".parse().unwrap()), None);
     }

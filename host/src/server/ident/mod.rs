@@ -3,11 +3,13 @@
 //!
 //! * [`db`] — the table: loaded at start, rewritten atomically on every new name;
 //! * [`writer`] — what stores a new name on the writer thread, for [`Pooled`].
+//! * [`flags`] — `serve ident`'s flags and the service they build.
 //!
 //! The loop looks the peer's IP up when the connection is accepted
-//! ([`Service::open_from`]), so a known client is greeted without any disk work.
+//! ([`Service::open`]), so a known client is greeted without any disk work.
 
 pub mod db;
+pub mod flags;
 pub mod writer;
 
 use std::net::{IpAddr, SocketAddr};
@@ -15,6 +17,7 @@ use std::sync::Arc;
 
 use socklab_core::Instant;
 use socklab_core::ident::Ident;
+use socklab_core::service::{self, ServiceInfo};
 use socklab_core::session::{Idle, Session};
 
 use super::pooled::{OnPool, Pooled};
@@ -67,12 +70,8 @@ impl IdentService {
 }
 
 impl Service for IdentService {
-    fn name(&self) -> &'static str {
-        "ident"
-    }
-
-    fn default_port(&self) -> u16 {
-        9091
+    fn info(&self) -> ServiceInfo {
+        service::IDENT
     }
 
     fn chunk(&self) -> usize {
@@ -80,26 +79,18 @@ impl Service for IdentService {
         1024
     }
 
-    /// Without the peer's address nobody can be recognised or remembered: the session
-    /// asks the name, and storing it fails (no greeting). The loop always calls
-    /// [`open_from`](Service::open_from) instead.
-    fn open(&mut self, now: Instant, wake: Wake) -> Box<dyn Session + Send> {
-        Box::new(self.pooled(now, Ident::unknown(), None, wake))
-    }
-
-    fn open_from(&mut self, now: Instant, peer: SocketAddr, wake: Wake) -> Box<dyn Session + Send> {
+    fn open(&mut self, now: Instant, peer: SocketAddr, wake: Wake) -> Box<dyn Session + Send> {
         let ip = db::normalise(peer.ip());
         let core = match self.db.lookup(ip) {
             Some(name) => Ident::known(&name),
             None if self.db.has_room(ip) => Ident::unknown(),
             None => {
-                if let Some(log) = self.db.logger() {
-                    log.event(
-                        "ident",
-                        peer,
-                        format_args!("no room in the name table for a new address (--max-names)"),
-                    );
-                }
+                let log = self.db.logger();
+                log.event(
+                    "ident",
+                    peer,
+                    format_args!("no room in the name table for a new address (--max-names)"),
+                );
                 Ident::full()
             }
         };

@@ -52,16 +52,15 @@ impl Worker<Ident> for NameWriter {
         std::thread::sleep(self.delay);
         let db = &self.db;
         let result = db.store(ip, &name);
-        if let Some(log) = db.logger() {
-            let path = db.path().display();
-            match &result {
-                Ok(()) => log.event("ident", ip, format_args!("name stored in {path}")),
-                Err(e) => log.error(
-                    "ident",
-                    ip,
-                    format_args!("cannot store the name in {path}: {}", describe(e)),
-                ),
-            }
+        let log = db.logger();
+        let path = db.path().display();
+        match &result {
+            Ok(()) => log.event("ident", ip, format_args!("name stored in {path}")),
+            Err(e) => log.error(
+                "ident",
+                ip,
+                format_args!("cannot store the name in {path}: {}", describe(e)),
+            ),
         }
         result.is_ok()
     }

@@ -5,8 +5,11 @@
 //! chunks per turn and a listener accepts a bounded number of connections per turn;
 //! whoever still has work goes on a list served on the next turn, after everyone else's
 //! events.
+//!
+//! * [`accept`] — the accept path: admitting, opening the session, handing over;
+//! * [`stop`] — the graceful stop: drain, deadline, cut;
+//! * [`slots`] — the connections, by token.
 
-use std::io::Write as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
@@ -14,16 +17,20 @@ use std::time::Duration as StdDuration;
 use anyhow::Context as _;
 use mio::net::TcpListener;
 use mio::{Events, Interest, Poll, Token};
+use socklab_core::Instant;
 use socklab_core::session::CloseReason;
-use socklab_core::{Duration, Instant};
 
-use super::conn::{Conn, Ctx, STOP_GRACE, Step};
-use super::handoff::{Handoff, Shared};
+use super::conn::{Conn, Ctx, Step};
+use super::handoff::Shared;
 use super::service::Service;
 use super::signal::StopSignals;
 use super::timers::Timers;
-use super::wake::Wake;
 use crate::log::Logger;
+use slots::Slots;
+
+mod accept;
+mod slots;
+mod stop;
 
 const SIGNALS: Token = Token(0);
 /// Another loop handed over a connection or asked to stop.
@@ -33,11 +40,6 @@ const LISTENER_BASE: usize = 1;
 /// Connection slot `s` has token `CONN_BASE + s`.
 const CONN_BASE: usize = 1024;
 
-/// Connections one listener accepts per turn.
-const ACCEPTS_PER_TURN: usize = 64;
-/// Pause before accepting again after `accept` failed (e.g. out of file descriptors):
-/// the listener stays readable, and an edge-triggered poll would not say so again.
-const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 /// Size of the buffer gathering session output for one `write`: 16 reads of the
 /// default chunk. It also bounds what a connection keeps when its socket is full.
 const WRITE_BUF: usize = 16 * 1024;
@@ -46,45 +48,6 @@ struct Listening {
     listener: TcpListener,
     service: Box<dyn Service>,
     addr: SocketAddr,
-}
-
-/// Connection slots; a freed slot is reused so tokens stay small.
-#[derive(Default)]
-struct Slots {
-    slots: Vec<Option<Conn>>,
-    free: Vec<usize>,
-}
-
-impl Slots {
-    fn vacant(&mut self) -> usize {
-        self.free.pop().unwrap_or_else(|| {
-            self.slots.push(None);
-            self.slots.len() - 1
-        })
-    }
-
-    fn get_mut(&mut self, slot: usize) -> Option<&mut Conn> {
-        self.slots.get_mut(slot).and_then(Option::as_mut)
-    }
-
-    fn remove(&mut self, slot: usize) -> Option<Conn> {
-        let c = self.slots.get_mut(slot)?.take();
-        if c.is_some() {
-            self.free.push(slot);
-        }
-        c
-    }
-
-    fn occupied(&self) -> impl Iterator<Item = usize> + '_ {
-        self.slots
-            .iter()
-            .enumerate()
-            .filter_map(|(i, c)| c.as_ref().map(|_| i))
-    }
-
-    fn is_empty(&self) -> bool {
-        self.free.len() == self.slots.len()
-    }
 }
 
 /// A bound server, ready to [`run`](Server::run).
@@ -193,7 +156,7 @@ impl Server {
     pub fn run(&mut self) -> anyhow::Result<()> {
         for l in self.listeners.iter().flatten() {
             self.log
-                .event(l.service.name(), l.addr, "listening for clients");
+                .event(l.service.info().name, l.addr, "listening for clients");
         }
         let mut events = Events::with_capacity(1024);
         loop {
@@ -289,143 +252,9 @@ impl Server {
         }
     }
 
-    fn accept(&mut self, index: usize, now: Instant) {
-        for _ in 0..ACCEPTS_PER_TURN {
-            let Some(Some(l)) = self.listeners.get_mut(index) else {
-                return;
-            };
-            let (name, addr) = (l.service.name(), l.addr);
-            let accepted = l.listener.accept();
-            let works = match &accepted {
-                Ok(_) => true,
-                Err(e) => e.kind() == std::io::ErrorKind::WouldBlock,
-            };
-            if self.accept_failing && works {
-                self.accept_failing = false;
-                self.log.event(name, addr, "accepting connections again");
-            }
-            match accepted {
-                Ok((stream, peer)) => self.admit(index, stream, peer, now),
-                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
-                Err(e)
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::Interrupted | std::io::ErrorKind::ConnectionAborted
-                    ) => {}
-                Err(e) => {
-                    // The connection waits in the backlog; open ones are still served.
-                    // Retried every ACCEPT_BACKOFF, logged once per episode.
-                    if !self.accept_failing {
-                        self.accept_failing = true;
-                        let what = format_args!(
-                            "accept failed: {} (open connections are still served; \
-                             retrying quietly until it works)",
-                            crate::os_error::describe(&e)
-                        );
-                        self.log.error(name, addr, what);
-                    }
-                    self.accept_retry = Some(now + ACCEPT_BACKOFF);
-                    return;
-                }
-            }
-        }
-        self.again.push(Token(LISTENER_BASE + index));
-    }
-
-    fn admit(&mut self, index: usize, stream: mio::net::TcpStream, peer: SocketAddr, now: Instant) {
-        let Some(Some(l)) = self.listeners.get_mut(index) else {
-            return;
-        };
-        let name = l.service.name();
-        if let Err(open) = self.shared.try_admit() {
-            // §0: closed at once; echo and quiz send nothing.
-            let what = format_args!(
-                "client rejected (server full: {open} connections, --max-conns {})",
-                self.shared.max_conns()
-            );
-            self.log.event(name, peer, what);
-            // Best effort: a fresh socket's buffer takes a short line at once.
-            let _ = (&stream).write(l.service.refusal());
-            return;
-        }
-        // Nagle stays on: every answer goes out in one write per read anyway, and with
-        // TCP_NODELAY a stream echoed in 1 KiB reads became 1 KiB segments, which cut
-        // loopback throughput to a quarter of a tokio echo's.
-        let wake = Wake::unbound();
-        let conn = Handoff {
-            stream,
-            peer,
-            service: name,
-            chunk: l.service.chunk(),
-            dump: l.service.dump_payloads(),
-            session: l.service.open_from(now, peer, wake.clone()),
-            wake,
-        };
-        let to = self.next_loop;
-        self.next_loop = (to + 1) % self.shared.loops();
-        if to == self.me {
-            self.install(conn, now);
-        } else {
-            self.shared.hand(to, conn);
-        }
-    }
-
-    /// Connections handed over by the accepting loop, and stop requests.
-    fn on_wake(&mut self, now: Instant) {
-        for conn in self.shared.take_inbox(self.me) {
-            self.install(conn, now);
-        }
-        for slot in self.shared.take_woken(self.me) {
-            self.drive(slot, now);
-        }
-        self.apply_stops(now);
-    }
-
-    /// Register an admitted connection with this loop and serve it.
-    fn install(&mut self, conn: Handoff, now: Instant) {
-        let Handoff {
-            stream,
-            peer,
-            service: name,
-            chunk,
-            dump,
-            session,
-            wake,
-        } = conn;
-        let slot = self.conns.vacant();
-        // Before the first drive, which is what may start work on another thread.
-        wake.bind(self.shared.woken(self.me), slot);
-        let token = Token(CONN_BASE + slot);
-        match Conn::new(
-            stream,
-            token,
-            peer,
-            name,
-            chunk,
-            dump,
-            session,
-            self.poll.registry(),
-        ) {
-            Ok(mut conn) => {
-                if self.stop_deadline.is_some() {
-                    conn.begin_stop(now, self.shared.drain());
-                }
-                self.conns.slots[slot] = Some(conn);
-                self.log.event(name, peer, "client connected");
-                self.drive(slot, now);
-            }
-            Err(e) => {
-                self.shared.release();
-                self.conns.free.push(slot);
-                let what = format_args!("cannot register a connection: {e}");
-                self.log.error(name, peer, what);
-            }
-        }
-    }
-
     /// Drive one connection and act on the outcome: close, linger, remove, re-arm.
     fn drive(&mut self, slot: usize, now: Instant) {
-        let Some(conn) = self.conns.slots.get_mut(slot).and_then(Option::as_mut) else {
+        let Some(conn) = self.conns.get_mut(slot) else {
             return;
         };
         let mut ctx = Ctx {
@@ -485,78 +314,6 @@ impl Server {
         if let Some(mut conn) = self.conns.remove(slot) {
             self.timers.update(slot, conn.timer, None);
             conn.deregister(self.poll.registry());
-        }
-    }
-
-    /// Stop every loop of the process (a signal, or echo's `stop`). The first request
-    /// is logged, before any loop acts on it; a second one (another Ctrl-C) cuts the
-    /// grace period short.
-    fn request_stop(&mut self, now: Instant, why: std::fmt::Arguments<'_>) {
-        let log = &self.log;
-        self.shared.request_stop(|| {
-            log.event(
-                "socklab",
-                super::Pid,
-                format_args!("server stopping ({why})"),
-            );
-        });
-        self.apply_stops(now);
-    }
-
-    /// Act on stop requests this loop has not seen yet.
-    fn apply_stops(&mut self, now: Instant) {
-        let stops = self.shared.stops();
-        if stops == self.stops_seen {
-            return;
-        }
-        if self.stops_seen == 0 {
-            self.begin_stop(now);
-        }
-        if stops >= 2 {
-            self.stop_deadline = Some(now);
-        }
-        self.stops_seen = stops;
-    }
-
-    /// Close the listeners and let every connection finish its work in flight (up to
-    /// `--drain-timeout`) and hand over what it owes; idle ones close on their next
-    /// drive, which is this turn.
-    fn begin_stop(&mut self, now: Instant) {
-        for l in self.listeners.iter_mut() {
-            if let Some(mut l) = l.take() {
-                let _ = self.poll.registry().deregister(&mut l.listener);
-            }
-        }
-        self.accept_retry = None;
-        let drain = self.shared.drain();
-        // Each connection has its own deadline; this one only bounds the loop.
-        self.stop_deadline = Some(now + drain.max(STOP_GRACE));
-        let slots: Vec<usize> = self.conns.occupied().collect();
-        for slot in slots {
-            let Some(conn) = self.conns.get_mut(slot) else {
-                continue;
-            };
-            if conn.is_lingering() {
-                self.remove(slot);
-            } else {
-                conn.begin_stop(now, drain);
-                let timer = conn.timer;
-                conn.timer = self.timers.update(slot, timer, conn.deadline());
-                self.again.push(Token(CONN_BASE + slot));
-            }
-        }
-    }
-
-    /// The grace period is over (or a second Ctrl-C came): drop whoever is left.
-    fn abandon_all(&mut self) {
-        let slots: Vec<usize> = self.conns.occupied().collect();
-        for slot in slots {
-            if let Some(conn) = self.conns.get_mut(slot) {
-                if !conn.is_lingering() {
-                    log_cut(&self.log, conn);
-                }
-            }
-            self.remove(slot);
         }
     }
 }
