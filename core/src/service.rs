@@ -27,48 +27,40 @@ pub struct ServiceInfo {
     pub transport: Transport,
 }
 
+impl ServiceInfo {
+    /// A TCP service (one [`Session`](crate::Session) per connection).
+    const fn tcp(name: &'static str, port: u16) -> Self {
+        ServiceInfo {
+            name,
+            port,
+            transport: Transport::Tcp,
+        }
+    }
+
+    /// A UDP service (one socket for everybody).
+    const fn udp(name: &'static str, port: u16) -> Self {
+        ServiceInfo {
+            name,
+            port,
+            transport: Transport::Udp,
+        }
+    }
+}
+
 /// §1 echo, TCP 9090.
-pub const ECHO: ServiceInfo = ServiceInfo {
-    name: "echo",
-    port: 9090,
-    transport: Transport::Tcp,
-};
+pub const ECHO: ServiceInfo = ServiceInfo::tcp("echo", 9090);
 /// §2 quiz, TCP 31337.
-pub const QUIZ: ServiceInfo = ServiceInfo {
-    name: "quiz",
-    port: 31337,
-    transport: Transport::Tcp,
-};
+pub const QUIZ: ServiceInfo = ServiceInfo::tcp("quiz", 31337);
 /// §3 files, TCP 8020.
-pub const FILES: ServiceInfo = ServiceInfo {
-    name: "files",
-    port: 8020,
-    transport: Transport::Tcp,
-};
+pub const FILES: ServiceInfo = ServiceInfo::tcp("files", 8020);
 /// §4 ident, TCP 9091.
-pub const IDENT: ServiceInfo = ServiceInfo {
-    name: "ident",
-    port: 9091,
-    transport: Transport::Tcp,
-};
+pub const IDENT: ServiceInfo = ServiceInfo::tcp("ident", 9091);
 /// §5 auth, TCP 9092.
-pub const AUTH: ServiceInfo = ServiceInfo {
-    name: "auth",
-    port: 9092,
-    transport: Transport::Tcp,
-};
+pub const AUTH: ServiceInfo = ServiceInfo::tcp("auth", 9092);
 /// §6 chat, UDP 9093.
-pub const CHAT: ServiceInfo = ServiceInfo {
-    name: "chat",
-    port: 9093,
-    transport: Transport::Udp,
-};
+pub const CHAT: ServiceInfo = ServiceInfo::udp("chat", 9093);
 /// The status page the boards serve (`GET /`, §8's format), TCP 80. Not a PC service.
-pub const STATUS: ServiceInfo = ServiceInfo {
-    name: "status",
-    port: 80,
-    transport: Transport::Tcp,
-};
+pub const STATUS: ServiceInfo = ServiceInfo::tcp("status", 80);
 
 /// Every service of §0's table that `socklab serve all` runs, in the table's order.
 pub const ALL: [ServiceInfo; 6] = [ECHO, QUIZ, FILES, IDENT, AUTH, CHAT];

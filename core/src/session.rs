@@ -191,15 +191,25 @@ pub trait Session {
     fn handle_eof(&mut self, now: Instant);
 
     /// Time passed; called at or after [`poll_timeout`](Self::poll_timeout).
-    fn handle_timeout(&mut self, now: Instant);
+    ///
+    /// The default does nothing, which is right only for a session without deadlines: a
+    /// session with one overrides both this and [`poll_timeout`](Self::poll_timeout),
+    /// or its deadline never fires. (§0's idle timeout is [`Idle`]'s, not the
+    /// session's.)
+    fn handle_timeout(&mut self, now: Instant) {
+        let _ = now;
+    }
 
     /// Copy bytes owed to the peer into `buf`; returns how many. 0 means nothing owed.
     #[must_use]
     fn poll_output(&mut self, buf: &mut [u8]) -> usize;
 
-    /// When [`handle_timeout`](Self::handle_timeout) should next be called.
+    /// When [`handle_timeout`](Self::handle_timeout) should next be called. The default,
+    /// never, goes with the default `handle_timeout`: override both or neither.
     #[must_use]
-    fn poll_timeout(&self) -> Option<Instant>;
+    fn poll_timeout(&self) -> Option<Instant> {
+        None
+    }
 
     /// Requests for the frontend, each returned once.
     #[must_use]

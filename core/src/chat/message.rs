@@ -96,16 +96,12 @@ mod tests {
         assert_eq!(parse(b"WHO"), Ok(Command::Who));
         assert_eq!(parse(b"PING"), Ok(Command::Ping));
         assert_eq!(parse(b"LEAVE"), Ok(Command::Leave));
-        for bad in [
-            &b"MSG"[..],
-            b"MSG ",
-            b"who",
-            b"WHO x",
-            b"JOIN",
-            b"",
-            b"HELLO",
-        ] {
-            assert_eq!(parse(bad), Err(ParseError::BadCommand), "{bad:?}");
+        for bad in ["MSG", "MSG ", "who", "WHO x", "JOIN", "", "HELLO"] {
+            assert_eq!(
+                parse(bad.as_bytes()),
+                Err(ParseError::BadCommand),
+                "{bad:?}"
+            );
         }
         assert_eq!(parse(b"MSG \xff"), Err(ParseError::BadMessage));
         let mut long = [b'x'; 513];

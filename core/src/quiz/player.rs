@@ -95,14 +95,8 @@ impl Session for Player {
         self.outcome.get_or_insert(Outcome::Disconnected);
     }
 
-    fn handle_timeout(&mut self, _now: Instant) {}
-
     fn poll_output(&mut self, buf: &mut [u8]) -> usize {
         self.out.pop_into(buf)
-    }
-
-    fn poll_timeout(&self) -> Option<Instant> {
-        None
     }
 
     fn close_reason(&self) -> Option<CloseReason> {

@@ -238,45 +238,41 @@ mod tests {
         assert_eq!(display_addr("localhost", 1), "localhost:1");
     }
 
+    /// Each (service, host, port) gets the hint `prefix` followed by `flags`.
+    fn hints(prefix: &str, cases: &[(ServiceInfo, &str, u16, &str)]) {
+        for &(service, host, port, flags) in cases {
+            assert_eq!(start_hint(service, host, port), format!("{prefix} {flags}"));
+        }
+    }
+
     #[test]
     fn hint_adds_only_the_flags_that_differ_from_the_defaults() {
-        let start = "is the server running? start it with: socklab serve";
-        assert_eq!(
-            start_hint(service::ECHO, "127.0.0.1", 9090),
-            format!("{start} echo")
-        );
-        assert_eq!(
-            start_hint(service::QUIZ, "localhost", 31337),
-            format!("{start} quiz")
-        );
-        assert_eq!(
-            start_hint(service::FILES, "LOCALHOST", 9090),
-            format!("{start} files --port 9090")
-        );
-        assert_eq!(
-            start_hint(service::AUTH, "[::1]", 9092),
-            format!("{start} auth --host ::1")
-        );
-        assert_eq!(
-            start_hint(service::IDENT, "127.0.0.2", 9091),
-            format!("{start} ident --host 127.0.0.2")
+        hints(
+            "is the server running? start it with: socklab serve",
+            &[
+                (service::ECHO, "127.0.0.1", 9090, "echo"),
+                (service::QUIZ, "localhost", 31337, "quiz"),
+                (service::FILES, "LOCALHOST", 9090, "files --port 9090"),
+                (service::AUTH, "[::1]", 9092, "auth --host ::1"),
+                (service::IDENT, "127.0.0.2", 9091, "ident --host 127.0.0.2"),
+            ],
         );
     }
 
     #[test]
     fn another_machine_must_listen_on_the_network() {
-        let there = "is the server running there? start it there with: socklab serve";
-        assert_eq!(
-            start_hint(service::ECHO, "192.168.69.1", 9090),
-            format!("{there} echo --host 0.0.0.0")
-        );
-        assert_eq!(
-            start_hint(service::CHAT, "lab.example", 9093),
-            format!("{there} chat --host 0.0.0.0")
-        );
-        assert_eq!(
-            start_hint(service::QUIZ, "2001:db8::1", 4000),
-            format!("{there} quiz --host :: --port 4000")
+        hints(
+            "is the server running there? start it there with: socklab serve",
+            &[
+                (service::ECHO, "192.168.69.1", 9090, "echo --host 0.0.0.0"),
+                (service::CHAT, "lab.example", 9093, "chat --host 0.0.0.0"),
+                (
+                    service::QUIZ,
+                    "2001:db8::1",
+                    4000,
+                    "quiz --host :: --port 4000",
+                ),
+            ],
         );
     }
 }

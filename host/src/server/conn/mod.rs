@@ -27,6 +27,7 @@ use socklab_core::time::earliest;
 use socklab_core::{Duration, Instant};
 
 use crate::log::Logger;
+use crate::server::handoff::Handoff;
 
 mod close;
 mod pump;
@@ -113,27 +114,19 @@ pub struct Conn {
 }
 
 impl Conn {
-    /// Register `stream` under `token` and wrap it with `session`.
-    #[allow(clippy::too_many_arguments)]
-    pub fn new(
-        mut stream: TcpStream,
-        token: Token,
-        peer: SocketAddr,
-        service: &'static str,
-        chunk: usize,
-        dump: bool,
-        session: Box<dyn Session + Send>,
-        registry: &Registry,
-    ) -> io::Result<Conn> {
-        registry.register(&mut stream, token, Interest::READABLE)?;
+    /// Register the handed-off connection's socket under `token` and serve it. (Its
+    /// [`Wake`](crate::server::wake::Wake) was bound by the loop; the session holds
+    /// its own copy.)
+    pub fn new(mut from: Handoff, token: Token, registry: &Registry) -> io::Result<Conn> {
+        registry.register(&mut from.stream, token, Interest::READABLE)?;
         Ok(Conn {
-            stream,
+            stream: from.stream,
             token,
-            peer,
-            service,
-            chunk,
-            dump,
-            session,
+            peer: from.peer,
+            service: from.service,
+            chunk: from.chunk,
+            dump: from.dump,
+            session: from.session,
             input: Vec::new(),
             output: Vec::new(),
             output_sent: 0,

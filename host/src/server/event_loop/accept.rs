@@ -120,29 +120,12 @@ impl Server {
 
     /// Register an admitted connection with this loop and serve it.
     pub(super) fn install(&mut self, conn: Handoff, now: Instant) {
-        let Handoff {
-            stream,
-            peer,
-            service: name,
-            chunk,
-            dump,
-            session,
-            wake,
-        } = conn;
+        let (name, peer) = (conn.service, conn.peer);
         let slot = self.conns.vacant();
         // Before the first drive, which is what may start work on another thread.
-        wake.bind(self.shared.woken(self.me), slot);
+        conn.wake.bind(self.shared.woken(self.me), slot);
         let token = Token(CONN_BASE + slot);
-        match Conn::new(
-            stream,
-            token,
-            peer,
-            name,
-            chunk,
-            dump,
-            session,
-            self.poll.registry(),
-        ) {
+        match Conn::new(conn, token, self.poll.registry()) {
             Ok(mut conn) => {
                 if self.stop_deadline.is_some() {
                     conn.begin_stop(now, self.shared.drain());
