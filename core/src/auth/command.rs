@@ -52,7 +52,7 @@ impl core::fmt::Display for CommandError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             CommandError::NotUtf8 => f.write_str("the line is not valid UTF-8"),
-            CommandError::Unknown => f.write_str(super::ErrorCode::BadCommand.text()),
+            CommandError::Unknown => f.write_str(super::wire::ErrorCode::BadCommand.text()),
             CommandError::Missing(usage) => write!(f, "usage: {usage}"),
         }
     }
@@ -128,7 +128,7 @@ pub enum ServerReply<'a> {
     /// `ERR <code> <human text>`; the code is `None` when it is not one of §5's.
     Err {
         /// The error code.
-        code: Option<super::ErrorCode>,
+        code: Option<super::wire::ErrorCode>,
         /// The code word as sent.
         word: &'a str,
         /// What a person should read.
@@ -150,7 +150,7 @@ pub fn parse_reply(line: &str) -> Option<ServerReply<'_>> {
     let rest = line.strip_prefix("ERR ")?;
     let (word, text) = split_word(rest);
     Some(ServerReply::Err {
-        code: super::ErrorCode::from_wire(word),
+        code: super::wire::ErrorCode::from_wire(word),
         word,
         text: text.unwrap_or(""),
     })

@@ -2,6 +2,9 @@
 //!
 //! * [`command`] — the command parser (server) and the reply parser (clients);
 //! * [`request`] — the [`Request`]s the session hands its backend and the [`Reply`]s;
+//! * [`rules`] — §5's limits on user names, passwords and tokens, and their checks;
+//! * [`wire`] — the greeting, the server-full line and the [`ErrorCode`]s with their
+//!   texts;
 //! * [`server`] — the [`Auth`] session, which never hashes, stores or draws randomness
 //!   itself: as a [`SideWork`](crate::side::SideWork) it emits a [`Request`] for the
 //!   frontend's backend (Argon2 on a worker pool on the PC) and resumes when the
@@ -13,176 +16,15 @@
 
 pub mod command;
 pub mod request;
+pub mod rules;
 pub mod server;
+pub mod wire;
 
 pub use command::{Command, CommandError, ServerReply, parse_command, parse_reply};
 pub use request::{Reply, Request};
+pub use rules::{
+    DEFAULT_TOKEN_TTL, MAX_PASSWORD, MAX_USER, MIN_PASSWORD, TOKEN_HEX, valid_password,
+    valid_token, valid_user,
+};
 pub use server::Auth;
-
-/// The greeting, sent on connect (§5).
-pub const GREETING: &str = "OK socklab-auth 1";
-
-/// What a server over `--max-conns` sends before closing (§0), byte for byte.
-pub const SERVER_FULL: &[u8] = b"ERR busy server full\n";
-
-/// The text of a REGISTER's `ERR throttled` (`--register-limit`, §5): it is not about
-/// wrong passwords, and the wait is up to an hour, not a minute.
-pub const REGISTER_THROTTLED: &str = "too many new users from this address; try again later";
-
-/// Longest user name (§5).
-pub const MAX_USER: usize = 32;
-
-/// Shortest password in bytes (§5).
-pub const MIN_PASSWORD: usize = 8;
-
-/// Longest password in bytes (§5).
-pub const MAX_PASSWORD: usize = 128;
-
-/// A token on the wire: 128 bits as lowercase hex.
-pub const TOKEN_HEX: usize = 32;
-
-/// Default `--token-ttl`: 24 hours, in seconds.
-pub const DEFAULT_TOKEN_TTL: u64 = 24 * 60 * 60;
-
-/// Whether `user` is 1..=32 of `A-Z a-z 0-9 _ . -` (§5).
-pub fn valid_user(user: &str) -> bool {
-    (1..=MAX_USER).contains(&user.len())
-        && user
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'.' | b'-'))
-}
-
-/// Whether `password` has an acceptable length (8..=128 bytes, §5).
-pub fn valid_password(password: &str) -> bool {
-    (MIN_PASSWORD..=MAX_PASSWORD).contains(&password.len())
-}
-
-/// Whether `token` looks like one the server issues (32 lowercase hex digits), so a
-/// malformed one is refused without asking the backend.
-pub fn valid_token(token: &str) -> bool {
-    token.len() == TOKEN_HEX
-        && token
-            .bytes()
-            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'))
-}
-
-/// The error codes of §5.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[cfg_attr(feature = "defmt", derive(defmt::Format))]
-pub enum ErrorCode {
-    /// Not a command, or arguments missing.
-    BadCommand,
-    /// A line over the §0 limit (the connection is closed).
-    LineTooLong,
-    /// Server full (the connection is closed).
-    Busy,
-    /// `REGISTER` of a name that is taken.
-    UserExists,
-    /// A user name that breaks §5's rules.
-    BadUser,
-    /// A password outside 8..=128 bytes.
-    WeakPassword,
-    /// Wrong user or password.
-    BadCredentials,
-    /// Too many wrong passwords (LOGIN, PASSWD) for this user or from this address, or
-    /// too many new users from this address (REGISTER).
-    Throttled,
-    /// Unknown, revoked or expired token.
-    BadToken,
-    /// The command needs a logged-in connection.
-    NotLoggedIn,
-    /// The server could not save its files.
-    Io,
-}
-
-impl ErrorCode {
-    /// The word on the wire.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            ErrorCode::BadCommand => "bad-command",
-            ErrorCode::LineTooLong => "line-too-long",
-            ErrorCode::Busy => "busy",
-            ErrorCode::UserExists => "user-exists",
-            ErrorCode::BadUser => "bad-user",
-            ErrorCode::WeakPassword => "weak-password",
-            ErrorCode::BadCredentials => "bad-credentials",
-            ErrorCode::Throttled => "throttled",
-            ErrorCode::BadToken => "bad-token",
-            ErrorCode::NotLoggedIn => "not-logged-in",
-            ErrorCode::Io => "io",
-        }
-    }
-
-    /// The human text the server puts after the code (except for `bad-command`,
-    /// whose text says what was wrong with the line, and a REGISTER's `throttled`,
-    /// which says [`REGISTER_THROTTLED`]).
-    pub const fn text(self) -> &'static str {
-        match self {
-            ErrorCode::BadCommand => {
-                "expected REGISTER, LOGIN, TOKEN, WHOAMI, PASSWD, LOGOUT or QUIT"
-            }
-            ErrorCode::LineTooLong => "line longer than 1024 bytes",
-            ErrorCode::Busy => "server full",
-            ErrorCode::UserExists => "that user name is taken",
-            ErrorCode::BadUser => "a user name is 1 to 32 of A-Z a-z 0-9 _ . -",
-            ErrorCode::WeakPassword => "a password is 8 to 128 bytes",
-            ErrorCode::BadCredentials => "wrong user name or password",
-            ErrorCode::Throttled => "too many wrong passwords; try again in a minute",
-            ErrorCode::BadToken => "unknown, revoked or expired token",
-            ErrorCode::NotLoggedIn => "log in first (LOGIN or TOKEN)",
-            ErrorCode::Io => "the server could not save its data",
-        }
-    }
-
-    /// The code for a wire word.
-    pub fn from_wire(s: &str) -> Option<Self> {
-        Some(match s {
-            "bad-command" => ErrorCode::BadCommand,
-            "line-too-long" => ErrorCode::LineTooLong,
-            "busy" => ErrorCode::Busy,
-            "user-exists" => ErrorCode::UserExists,
-            "bad-user" => ErrorCode::BadUser,
-            "weak-password" => ErrorCode::WeakPassword,
-            "bad-credentials" => ErrorCode::BadCredentials,
-            "throttled" => ErrorCode::Throttled,
-            "bad-token" => ErrorCode::BadToken,
-            "not-logged-in" => ErrorCode::NotLoggedIn,
-            "io" => ErrorCode::Io,
-            _ => return None,
-        })
-    }
-}
-
-impl core::fmt::Display for ErrorCode {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn user_names() {
-        assert!(valid_user("a"));
-        assert!(valid_user("Bob_1.x-y"));
-        assert!(valid_user(&"a".repeat(32)));
-        assert!(!valid_user(&"a".repeat(33)));
-        assert!(!valid_user(""));
-        assert!(!valid_user("bob smith"));
-        assert!(!valid_user("böb"));
-        assert!(!valid_user("a/b"));
-    }
-
-    #[test]
-    fn tokens_and_passwords() {
-        assert!(valid_token("0123456789abcdef0123456789abcdef"));
-        assert!(!valid_token("0123456789ABCDEF0123456789abcdef"));
-        assert!(!valid_token("0123456789abcdef0123456789abcde"));
-        assert!(valid_password("12345678"));
-        assert!(!valid_password("1234567"));
-        assert!(valid_password(&"p".repeat(128)));
-        assert!(!valid_password(&"p".repeat(129)));
-    }
-}
+pub use wire::{ErrorCode, GREETING, REGISTER_THROTTLED, SERVER_FULL};

@@ -4,7 +4,7 @@
 //! logged in with, so [`Request::Whoami`], [`Request::CheckPassword`],
 //! [`Request::SetPassword`] and [`Request::Logout`] carry no token.
 
-use super::ErrorCode;
+use super::wire::ErrorCode;
 use crate::time::Duration;
 
 /// Work for the backend. Borrowed fields point into the session's argument buffer.

@@ -19,7 +19,8 @@ use core::fmt::Write as _;
 
 use super::command::{Command, CommandError, parse_command};
 use super::request::{Reply, Request};
-use super::{ErrorCode, GREETING, REGISTER_THROTTLED, valid_password, valid_token, valid_user};
+use super::rules::{valid_password, valid_token, valid_user};
+use super::wire::{ErrorCode, GREETING, REGISTER_THROTTLED};
 use crate::line::{LineError, LineReader, MAX_LINE, MAX_LINE_BUF};
 use crate::outbuf::OutBuf;
 use crate::session::{CloseReason, Session, Work};

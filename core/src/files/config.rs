@@ -17,6 +17,8 @@ pub struct FilesConfig {
     pub rate_window: Duration,
 }
 
+/// Default `--max-file-size`: 1 GiB.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 1 << 30;
 /// Default `--min-upload-rate` (§3): 1024 bytes/s.
 pub const DEFAULT_MIN_UPLOAD_RATE: u64 = 1024;
 
@@ -26,7 +28,7 @@ pub const RATE_WINDOW: Duration = Duration::from_secs(60);
 impl Default for FilesConfig {
     fn default() -> Self {
         FilesConfig {
-            max_file_size: super::DEFAULT_MAX_FILE_SIZE,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
             idle: Duration::from_secs(300),
             min_upload_rate: DEFAULT_MIN_UPLOAD_RATE,
             rate_window: RATE_WINDOW,

@@ -25,7 +25,7 @@ use super::command::{Command, CommandError, parse_command};
 use super::config::FilesConfig;
 use super::name::MAX_NAME;
 use super::storage::WriteMode;
-use super::{ErrorCode, GREETING};
+use super::wire::{ErrorCode, GREETING};
 use crate::line::{LineError, LineReader, MAX_LINE, MAX_LINE_BUF};
 use crate::outbuf::OutBuf;
 use crate::session::{CloseReason, Session, Work};

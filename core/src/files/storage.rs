@@ -74,7 +74,7 @@ pub trait Storage {
 
     /// The next entry of the snapshot: its size, and its name copied into `name`
     /// (returning the name's length), or `None` at the end.
-    fn list_next(&mut self, name: &mut [u8; super::MAX_NAME]) -> Option<(u64, usize)>;
+    fn list_next(&mut self, name: &mut [u8; super::name::MAX_NAME]) -> Option<(u64, usize)>;
 
     /// Open `name` for reading; returns its size.
     fn open_read(&mut self, name: &str) -> Result<u64, StorageError>;
@@ -141,7 +141,7 @@ pub enum Reply<'a> {
 #[derive(Debug)]
 pub struct Scratch<const N: usize> {
     /// Names of listing entries.
-    pub name: [u8; super::MAX_NAME],
+    pub name: [u8; super::name::MAX_NAME],
     /// Read data.
     pub data: [u8; N],
 }
@@ -150,7 +150,7 @@ impl<const N: usize> Scratch<N> {
     /// Zeroed scratch space.
     pub const fn new() -> Self {
         Scratch {
-            name: [0; super::MAX_NAME],
+            name: [0; super::name::MAX_NAME],
             data: [0; N],
         }
     }

@@ -20,7 +20,7 @@ use crate::Status;
 pub const MAX_CHUNK_LINE: usize = 4096;
 
 /// Most bytes the trailer section may hold, line ends included (the §8 head limit).
-pub const MAX_TRAILERS: usize = super::MAX_HEAD;
+pub const MAX_TRAILERS: usize = super::limits::MAX_HEAD;
 
 /// What one [`ChunkedDecoder::decode`] call produced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

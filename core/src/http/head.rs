@@ -16,7 +16,7 @@
 //! NUL they cannot change where a line ends, and a client has no business rewriting
 //! what a server sent.
 
-use super::MAX_HEAD;
+use super::limits::MAX_HEAD;
 use crate::Status;
 use nom::Parser;
 use nom::bytes::streaming::{tag, take};

@@ -20,16 +20,12 @@
 mod body;
 mod chunked;
 mod head;
+mod limits;
 
 pub use body::{BodyError, BodyKind};
 pub use chunked::{Chunk, ChunkedDecoder, ChunkedError, MAX_CHUNK_LINE, MAX_TRAILERS};
 pub use head::{EMPTY_HEADER, HeadError, Header, Response, parse_response, parse_response_limited};
-
-/// Most headers a response may have (§8); give [`parse_response`] this many slots.
-pub const MAX_HEADERS: usize = 100;
-
-/// Most bytes a response head may take, status line and final blank line included (§8).
-pub const MAX_HEAD: usize = 64 * 1024;
+pub use limits::{MAX_HEAD, MAX_HEADERS};
 
 #[cfg(test)]
 mod robustness {

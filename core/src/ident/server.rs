@@ -19,7 +19,7 @@ use core::fmt::Write as _;
 use heapless::String;
 
 use super::name::{MAX_NAME_BYTES, valid_name};
-use super::{FULL, INVALID, QUESTION};
+use super::wire::{FULL, INVALID, QUESTION};
 use crate::line::{LineReader, MAX_LINE_BUF};
 use crate::outbuf::OutBuf;
 use crate::session::{CloseReason, Session, Work};

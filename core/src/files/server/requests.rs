@@ -13,10 +13,10 @@ use core::fmt::Write as _;
 
 use super::{Files, LINE_ROOM, Op, State};
 use crate::checksum::Crc32;
-use crate::files::ErrorCode;
 use crate::files::storage::{
     InlineStorage, Reply, Request, Storage, StorageError, WriteMode, perform,
 };
+use crate::files::wire::ErrorCode;
 use crate::session::CloseReason;
 use crate::side::{Answer, SideWork};
 use crate::time::Instant;

@@ -1,7 +1,7 @@
 //! One request and its response on one connection: send the GET, read the head into a
 //! bounded buffer, then stream the body as the core's framing rules say.
 
-use super::GetError;
+use super::error::GetError;
 use super::output::Sink;
 use super::url::Url;
 use crate::client::conn::{Trace, connect_within};

@@ -14,28 +14,20 @@
 //! body was not shown. With `-i` the whole answer is shown on stdout, head and body, as
 //! `curl -i` does, since an error page often says why. The exit status is 3 either way.
 
+mod error;
 mod fetch;
 pub mod output;
 pub mod url;
 
-use crate::client::conn::{ConnectError, Trace};
+use crate::client::conn::Trace;
+pub use error::{EXIT_REDIRECTS, EXIT_STATUS, EXIT_TIMEOUT, EXIT_URL, GetError};
 use fetch::Exchange;
 use output::Sink;
 use socklab_core::http::BodyKind;
-use std::fmt;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 use url::Url;
-
-/// Exit code: the server answered with a final status other than 2xx.
-pub const EXIT_STATUS: u8 = 3;
-/// Exit code: connecting, or waiting for data, took longer than `--timeout`.
-pub const EXIT_TIMEOUT: u8 = 4;
-/// Exit code: more than [`MAX_REDIRECTS`] redirects with `-L`.
-pub const EXIT_REDIRECTS: u8 = 5;
-/// Exit code: the URL cannot be fetched (malformed, https, another scheme).
-pub const EXIT_URL: u8 = 6;
 
 /// Redirects `-L` follows before giving up (§8).
 pub const MAX_REDIRECTS: usize = 5;
@@ -90,52 +82,6 @@ pub struct GetArgs {
     #[arg(short, long, action = clap::ArgAction::Count)]
     pub verbose: u8,
 }
-
-/// Why `get` failed; each kind has its exit code.
-#[derive(Debug)]
-pub enum GetError {
-    /// Malformed or unsupported URL.
-    Url(url::UrlError),
-    /// The server cannot be reached.
-    Connect(ConnectError),
-    /// No data for `--timeout` seconds.
-    Timeout(String),
-    /// A final status that is not 2xx.
-    Status(String),
-    /// Redirect loop or chain too long.
-    Redirects(String),
-    /// Anything else after connecting: the message says what.
-    Failed(String),
-}
-
-impl GetError {
-    /// The process exit code for this failure.
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            GetError::Url(_) => EXIT_URL,
-            GetError::Connect(_) => super::EXIT_CONNECT,
-            GetError::Timeout(_) => EXIT_TIMEOUT,
-            GetError::Status(_) => EXIT_STATUS,
-            GetError::Redirects(_) => EXIT_REDIRECTS,
-            GetError::Failed(_) => super::EXIT_FAILURE,
-        }
-    }
-}
-
-impl fmt::Display for GetError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            GetError::Url(e) => e.fmt(f),
-            GetError::Connect(e) => e.fmt(f),
-            GetError::Timeout(m)
-            | GetError::Status(m)
-            | GetError::Redirects(m)
-            | GetError::Failed(m) => f.write_str(m),
-        }
-    }
-}
-
-impl std::error::Error for GetError {}
 
 /// Run the client; returns the process exit code.
 pub fn run(args: &GetArgs) -> ExitCode {
