@@ -480,6 +480,9 @@ local function apply_frame_port()
     frame_port = frame.prefs.port
     if frame_port ~= 0 then tcp_port_table:add(frame_port, frame) end
 end
+-- tshark's `-o socklab_frame.port:N` does not call prefs_changed; init runs before
+-- every file is read, after the preferences are set.
 frame.prefs_changed = apply_frame_port
+frame.init = apply_frame_port
 tcp_port_table:add_for_decode_as(frame)
 apply_frame_port()

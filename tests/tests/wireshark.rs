@@ -36,6 +36,10 @@ fn main() {
             "reassembles_lines_split_across_segments",
             reassembles_lines_split_across_segments,
         ),
+        (
+            "framed_echo_by_preference_and_decode_as",
+            framed_echo_by_preference_and_decode_as,
+        ),
     ]);
 }
 
@@ -53,6 +57,11 @@ struct Lab {
 
 impl Lab {
     fn start(tag: &str) -> Result<Lab, Skip> {
+        Lab::serving(tag, &["all", "--seed", "7"], 6)
+    }
+
+    /// `socklab serve ARGS` (which prints `ready` listening lines) with the capture.
+    fn serving(tag: &str, args: &[&str], ready: usize) -> Result<Lab, Skip> {
         match Command::new("tshark").arg("--version").output() {
             Ok(out) if out.status.success() => {}
             _ => return Err(Skip::unless_required(REQUIRE, "no tshark on PATH")),
@@ -65,19 +74,24 @@ impl Lab {
         std::fs::create_dir_all(&dir).expect("temp dir");
         let mut cmd = ns.command(Path::new("sh"));
         // `exec` keeps tshark's PID (ip netns exec execs too), so stopping it by PID
-        // lets it finish the file; its "Capturing on" goes to stderr, hence 2>&1.
+        // lets it finish the file. Its messages go to stderr, hence 2>&1; "Capture
+        // started" comes once dumpcap has the interface open (packets sent after it are
+        // kept; "Capturing on" comes earlier and lost a short session's packets).
         cmd.args(["-c", "exec tshark -i lo -w \"$0\" 2>&1"])
             .arg(dir.join("lab.pcapng"));
-        let capture = Server::start(cmd, 1, |l| l.starts_with("Capturing on"), LIMIT);
+        let capture = Server::start(cmd, 1, |l| l.contains("Capture started"), LIMIT);
         let mut cmd = ns.command(&workspace_bin("socklab"));
-        cmd.args(["serve", "all", "-q", "--seed", "7", "--dir"])
-            .arg(dir.join("files"))
-            .arg("--auth-dir")
-            .arg(dir.join("auth"))
-            .arg("--ident-db")
-            .arg(dir.join("ident.tsv"))
-            .current_dir(&dir);
-        let serve = Server::start(cmd, 6, |l| l.starts_with("listening on "), LIMIT);
+        cmd.arg("serve").args(args).arg("-q");
+        if args[0] == "all" {
+            cmd.arg("--dir")
+                .arg(dir.join("files"))
+                .arg("--auth-dir")
+                .arg(dir.join("auth"))
+                .arg("--ident-db")
+                .arg(dir.join("ident.tsv"));
+        }
+        cmd.current_dir(&dir);
+        let serve = Server::start(cmd, ready, |l| l.starts_with("listening on "), LIMIT);
         Ok(Lab {
             ns,
             dir,
@@ -122,11 +136,17 @@ impl Drop for Lab {
 /// Every value of `field` in the capture, in order, in the frames matching `filter`
 /// (several values in one frame, from several lines, come out in line order).
 fn values(pcap: &Path, filter: &str, field: &str) -> Vec<String> {
+    values_with(pcap, &[], filter, field)
+}
+
+/// [`values`] with extra tshark options (`-o` preferences, `-d` Decode As).
+fn values_with(pcap: &Path, options: &[&str], filter: &str, field: &str) -> Vec<String> {
     let out = Command::new("tshark")
-        .arg("-r")
-        .arg(pcap)
         .arg("-X")
         .arg(format!("lua_script:{}", dissector().display()))
+        .args(options)
+        .arg("-r")
+        .arg(pcap)
         .args(["-Y", filter, "-T", "fields", "-e", field])
         .args(["-E", "occurrence=a", "-E", "aggregator=\u{1f}"])
         .output()
@@ -307,6 +327,31 @@ fn reassembles_lines_split_across_segments() -> Test {
     assert_eq!(field(&pcap, "socklab_quiz.number"), numbers);
     assert_eq!(field(&pcap, "socklab_files.command"), ["LIST", "QUIT"]);
     assert_eq!(field(&pcap, "socklab_files.reply"), ["OK", "OK", "BYE"]);
+    Ok(())
+}
+
+/// Framed echo shares the echo port, so frames are decoded only when asked: by the
+/// `socklab_frame.port` preference or by Decode As.
+fn framed_echo_by_preference_and_decode_as() -> Test {
+    let mut lab = Lab::serving("framed", &["echo", "--framed"], 1)?;
+    let out = lab.client(&["echo", "--framed"], b"hi there\nsecond line\n");
+    assert_eq!(out.text(), "hi there\nsecond line\n");
+    let pcap = lab.finish();
+    let sent = "tcp.dstport == 9090";
+    for options in [
+        ["-o", "socklab_frame.port:9090"],
+        ["-d", "tcp.port==9090,socklab_frame"],
+    ] {
+        let text = values_with(&pcap, &options, sent, "socklab_frame.text");
+        assert_eq!(text, ["hi there", "second line"], "{options:?}");
+        let lens = values_with(&pcap, &options, sent, "socklab_frame.length");
+        assert_eq!(lens, ["8", "11"], "{options:?}");
+        let back = values_with(&pcap, &options, "tcp.srcport == 9090", "socklab_frame.text");
+        assert_eq!(back, ["hi there", "second line"], "{options:?}");
+    }
+    // Without either, the echo port is plain echo: the length prefix is data.
+    assert!(values(&pcap, "socklab_frame", "frame.number").is_empty());
+    assert_eq!(values(&pcap, sent, "socklab_echo.length"), ["12", "15"]);
     Ok(())
 }
 
